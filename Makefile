@@ -1,0 +1,115 @@
+# pyrace build: eBPF objects and skeletons, the pyrace binary, tests and demo.
+#   make          build ./pyrace
+#   make demo     install what is missing, build, trace examples/cell_cache.py
+#   make test     install what is missing, build, run unit tests (ASan/UBSan) and integration tests
+#   V=1           show every command
+
+OUT       := .output
+CC        ?= cc
+CLANG     ?= clang
+BPFTOOL   ?= bpftool
+PYTHON    ?= python3
+ARCH      := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+
+CFLAGS    ?= -O2 -g
+# snprintf truncation is how we bound paths and messages, not a mistake
+WARNINGS  := -Wall -Wextra -Werror -Wno-format-truncation
+CPPFLAGS  := -std=c11 -D_GNU_SOURCE -I$(OUT) -Ibpf -Isymbolizer -Icollector -Ireports
+LDLIBS    := -lbpf -ldw -lelf -lz -lm
+SANITIZE  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+MAIN_SRC  := collector/main.c
+LIB_SRCS  := $(filter-out $(MAIN_SRC),$(wildcard collector/*.c symbolizer/*.c reports/*.c))
+LIB_OBJS  := $(patsubst %.c,$(OUT)/obj/%.o,$(LIB_SRCS))
+ASAN_OBJS := $(patsubst %.c,$(OUT)/asan/%.o,$(LIB_SRCS))
+BPF_SRCS  := $(wildcard bpf/*.bpf.c)
+SKELS     := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
+HEADERS   := $(wildcard bpf/*.h collector/*.h symbolizer/*.h reports/*.h)
+
+.PHONY: all deps demo test unit integration clean format check-format
+
+all: pyrace
+
+pyrace: $(LIB_OBJS) $(OUT)/obj/$(MAIN_SRC:.c=.o)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUT)/vmlinux.h:
+	$(call msg,BTF,$@)
+	$(Q)mkdir -p $(OUT)
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+
+$(OUT)/%.bpf.o: bpf/%.bpf.c bpf/events.h $(OUT)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -I$(OUT) -Ibpf -c $< -o $@
+
+$(OUT)/%.skel.h: $(OUT)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
+
+$(OUT)/obj/%.o: %.c $(HEADERS) $(SKELS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARNINGS) -c $< -o $@
+
+$(OUT)/asan/%.o: %.c $(HEADERS) $(SKELS)
+	$(call msg,CC-ASAN,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CPPFLAGS) -O1 -g $(SANITIZE) $(WARNINGS) -c $< -o $@
+
+$(OUT)/tests/test_%: tests/unit/test_%.c $(ASAN_OBJS) $(HEADERS)
+	$(call msg,CC-TEST,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CPPFLAGS) -Itests/unit -O1 -g $(SANITIZE) $(WARNINGS) $< $(ASAN_OBJS) $(LDLIBS) -lcmocka -o $@
+
+# Installs every Debian package the build, the demo and the tests need; does nothing when all
+# are present. Needs root only when something is missing.
+DEB_PACKAGES := clang llvm libbpf-dev bpftool libdw-dev libelf-dev zlib1g-dev libunwind-dev \
+	libcmocka-dev python3.11 python3.11-dbg pkg-config make gcc clang-format
+deps:
+	$(Q)missing=$$(for p in $(DEB_PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+		echo "deps: installing $$missing"; \
+		if [ "$$(id -u)" != 0 ]; then echo "deps: missing packages ($$missing); run make as root" >&2; exit 1; fi; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory pyrace
+	./pyrace run -- /usr/bin/python3.11 examples/cell_cache.py; status=$$?; \
+	if [ $$status -eq 66 ]; then echo "demo: races found, as expected (exit 66)"; else exit $$status; fi
+
+unit: $(UNIT_BINS)
+	$(Q)fail=0; for t in $(UNIT_BINS); do $$t || fail=1; done; exit $$fail
+
+integration: pyrace
+	$(Q)$(PYTHON) tests/integration/run_all.py
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory pyrace
+	$(Q)$(MAKE) --no-print-directory unit
+	$(Q)$(MAKE) --no-print-directory integration
+
+format:
+	clang-format -i $(wildcard bpf/*.[ch] collector/*.[ch] symbolizer/*.[ch] reports/*.[ch] tests/unit/*.[ch])
+
+check-format:
+	clang-format --dry-run -Werror $(wildcard bpf/*.[ch] collector/*.[ch] symbolizer/*.[ch] reports/*.[ch] tests/unit/*.[ch])
+
+clean:
+	rm -rf $(OUT) pyrace
+
+.SECONDARY:

@@ -1,0 +1,541 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Uprobes on the CPython interpreter: accesses to watched dicts and synchronisation events. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "events.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+const volatile struct pyrace_layout L = {};
+/* Wake the consumer only once this much data waits: one wake-up per event costs more than the
+ * event itself. The consumer also polls on a short timeout, so nothing is left behind. */
+const volatile __u64 wakeup_bytes = 256 * 1024;
+
+#define PY_TPFLAGS_DICT_SUBCLASS (1UL << 29)
+
+struct watch_info {
+	__u8 kind;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 262144);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct watch_info);
+} watched SEC(".maps");
+
+struct call_stash {
+	__u64 obj;
+	__u64 bias;
+};
+
+/* Entry arguments kept for the return probe, one per thread. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct call_stash);
+} stash SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 * 1024 * 1024);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pyrace_event);
+} scratch SEC(".maps");
+
+/* [0] events the ring buffer had no room for, [1] stacks cut short by an unreadable frame */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+/* The last access emitted on this CPU: a write's own internal lookup is not a second access. */
+struct last_access {
+	__u64 tid;
+	__u64 dict;
+	__u64 key;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct last_access);
+} last SEC(".maps");
+
+static __always_inline void count(__u32 which)
+{
+	__u64 *c = bpf_map_lookup_elem(&counters, &which);
+	if (c)
+		*c += 1;
+}
+
+static __always_inline __u64 read_u64(__u64 addr)
+{
+	__u64 v = 0;
+	bpf_probe_read_user(&v, sizeof(v), (void *)addr);
+	return v;
+}
+
+static __always_inline __u64 load_bias(struct pt_regs *ctx)
+{
+	return PT_REGS_IP(ctx) - bpf_get_attach_cookie(ctx);
+}
+
+static __always_inline struct pyrace_event *new_event(__u8 type, __u8 op)
+{
+	__u32 zero = 0;
+	struct pyrace_event *e = bpf_map_lookup_elem(&scratch, &zero);
+	if (!e)
+		return NULL;
+	__u64 id = bpf_get_current_pid_tgid();
+	e->ts_ns = bpf_ktime_get_ns();
+	e->pid = id >> 32;
+	e->tid = (__u32)id;
+	e->type = type;
+	e->op = op;
+	e->nframes = 0;
+	e->key_kind = PYKEY_NONE;
+	e->key_len = 0;
+	e->truncated = 0;
+	e->obj = 0;
+	e->aux = 0;
+	e->key_id = 0;
+	return e;
+}
+
+static __always_inline void submit(struct pyrace_event *e)
+{
+	__u64 size = PYRACE_EVENT_HEADER_SIZE + (__u64)e->nframes * sizeof(struct pyrace_frame);
+	if (size > sizeof(*e))
+		size = sizeof(*e);
+	__u64 flags = BPF_RB_NO_WAKEUP;
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+		flags = BPF_RB_FORCE_WAKEUP;
+	if (bpf_ringbuf_output(&events, e, size, flags))
+		count(0);
+}
+
+/* Walks the current thread's interpreter frames: (code object, instruction index) pairs. */
+static __always_inline void capture_stack(struct pyrace_event *e, __u64 bias)
+{
+	__u64 tstate = read_u64(bias + L.runtime_addr + L.runtime_tstate_current);
+	if (!tstate)
+		return;
+	__u64 cframe = read_u64(tstate + L.tstate_cframe);
+	if (!cframe)
+		return;
+	__u64 frame = read_u64(cframe + L.cframe_current_frame);
+	__u32 n = 0;
+	for (int i = 0; i < PYRACE_MAX_FRAMES + 8 && frame; i++) {
+		__u64 code = 0, prev = 0, instr_ptr = 0;
+		__u8 owner = 0;
+		if (bpf_probe_read_user(&code, 8, (void *)(frame + L.frame_code)) ||
+		    bpf_probe_read_user(&prev, 8, (void *)(frame + L.frame_previous)) ||
+		    bpf_probe_read_user(&instr_ptr, 8, (void *)(frame + L.frame_prev_instr))) {
+			count(1);
+			e->truncated = 1;
+			break;
+		}
+		if (L.owner_cstack != 0xff) {
+			bpf_probe_read_user(&owner, 1, (void *)(frame + L.frame_owner));
+			if (owner == L.owner_cstack) {
+				frame = prev;
+				continue;
+			}
+		}
+		if (n >= PYRACE_MAX_FRAMES) {
+			e->truncated = 1;
+			break;
+		}
+		__u64 base = code + L.code_adaptive;
+		__u32 idx = instr_ptr >= base ? (__u32)((instr_ptr - base) / 2) : 0;
+		if (n < PYRACE_MAX_FRAMES) {
+			e->frames[n].code = code;
+			e->frames[n].instr = idx;
+			e->frames[n].reserved = 0;
+		}
+		n++;
+		frame = prev;
+	}
+	e->nframes = n;
+}
+
+/* Fills the key identity and text: str by hash and text, int by value, others by address. */
+static __always_inline void read_key(struct pyrace_event *e, __u64 key, __u64 bias)
+{
+	__u64 type = read_u64(key + L.obj_type);
+	if (type == bias + L.str_type_addr) {
+		__u32 state = 0;
+		__u64 len = 0, src = 0;
+		bpf_probe_read_user(&state, 4, (void *)(key + L.str_state));
+		e->key_id = read_u64(key + L.str_hash);
+		e->key_kind = PYKEY_STR;
+		int compact = (state >> 5) & 1, ascii = (state >> 6) & 1;
+		if (compact && ascii) {
+			len = read_u64(key + L.str_length);
+			src = key + L.str_ascii_data;
+		} else if (compact) {
+			len = read_u64(key + L.str_utf8_length);
+			src = read_u64(key + L.str_utf8);
+		}
+		__u32 n = len > PYRACE_KEY_MAX ? PYRACE_KEY_MAX : (__u32)len;
+		if (src && n && bpf_probe_read_user(e->key, n, (void *)src) == 0)
+			e->key_len = n;
+		return;
+	}
+	if (type == bias + L.int_type_addr) {
+		__s64 size = (__s64)read_u64(key + L.long_size);
+		__u32 d[2] = {};
+		if (size >= -2 && size <= 2) {
+			bpf_probe_read_user(d, sizeof(d), (void *)(key + L.long_digits));
+			__u64 mag = 0;
+			if (size == 1 || size == -1)
+				mag = d[0];
+			else if (size == 2 || size == -2)
+				mag = d[0] | ((__u64)d[1] << 30);
+			e->key_id = size < 0 ? (__u64)(-(__s64)mag) : mag;
+			e->key_kind = PYKEY_INT;
+			return;
+		}
+	}
+	e->key_id = key;
+	e->key_kind = PYKEY_OTHER;
+}
+
+static __always_inline struct watch_info *watched_dict(__u64 dict)
+{
+	return bpf_map_lookup_elem(&watched, &dict);
+}
+
+static __always_inline int is_dict(__u64 obj, __u64 bias)
+{
+	__u64 type = read_u64(obj + L.obj_type);
+	if (!type)
+		return 0;
+	if (type == bias + L.dict_type_addr)
+		return 1;
+	__u64 flags = read_u64(type + L.type_flags);
+	return (flags & PY_TPFLAGS_DICT_SUBCLASS) != 0;
+}
+
+static __always_inline void remember_access(__u64 dict, __u64 key)
+{
+	__u32 zero = 0;
+	struct last_access *la = bpf_map_lookup_elem(&last, &zero);
+	if (la) {
+		la->tid = bpf_get_current_pid_tgid();
+		la->dict = dict;
+		la->key = key;
+	}
+}
+
+static __always_inline int repeats_last_access(__u64 dict, __u64 key)
+{
+	__u32 zero = 0;
+	struct last_access *la = bpf_map_lookup_elem(&last, &zero);
+	return la && la->dict == dict && la->key == key && la->tid == bpf_get_current_pid_tgid();
+}
+
+static __always_inline void emit_access(struct pt_regs *ctx, __u8 op, __u64 dict, __u64 key,
+					__u64 value)
+{
+	__u64 bias = load_bias(ctx);
+	struct pyrace_event *e = new_event(PYEV_ACCESS, op);
+	if (!e)
+		return;
+	e->obj = dict;
+	e->aux = value;
+	if (key)
+		read_key(e, key, bias);
+	capture_stack(e, bias);
+	submit(e);
+	remember_access(dict, key);
+}
+
+/* A store into a module dict of a dict value makes that dict watched too. */
+static __always_inline void watch_global_dict(struct pt_regs *ctx, __u64 module_dict, __u64 name,
+					      __u64 value)
+{
+	__u64 bias = load_bias(ctx);
+	if (!value || !is_dict(value, bias))
+		return;
+	/* __builtins__, __annotations__ ...: interpreter plumbing, not program state */
+	char head[2] = {};
+	if (read_u64(name + L.obj_type) == bias + L.str_type_addr &&
+	    bpf_probe_read_user(head, 2, (void *)(name + L.str_ascii_data)) == 0 && head[0] == '_' &&
+	    head[1] == '_')
+		return;
+	struct watch_info info = {.kind = PYWATCH_GLOBAL_DICT};
+	if (bpf_map_update_elem(&watched, &value, &info, BPF_NOEXIST))
+		return;
+	struct pyrace_event *e = new_event(PYEV_WATCH, PYWATCH_GLOBAL_DICT);
+	if (!e)
+		return;
+	e->obj = value;
+	e->aux = module_dict;
+	read_key(e, name, bias);
+	submit(e);
+}
+
+static __always_inline int on_store(struct pt_regs *ctx, __u64 dict, __u64 key, __u64 value)
+{
+	struct watch_info *w = watched_dict(dict);
+	if (!w)
+		return 0;
+	if (w->kind == PYWATCH_MODULE)
+		watch_global_dict(ctx, dict, key, value);
+	emit_access(ctx, PYOP_WRITE, dict, key, w->kind == PYWATCH_MODULE ? value : 0);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(insertdict, __u64 dict, __u64 key, __u64 hash, __u64 value)
+{
+	return on_store(ctx, dict, key, value);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(insert_to_emptydict, __u64 dict, __u64 key, __u64 hash, __u64 value)
+{
+	return on_store(ctx, dict, key, value);
+}
+
+static __always_inline int on_key_op(struct pt_regs *ctx, __u8 op, __u64 dict, __u64 key)
+{
+	if (!watched_dict(dict))
+		return 0;
+	emit_access(ctx, op, dict, key, 0);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(dict_delitem, __u64 dict, __u64 key)
+{
+	return on_key_op(ctx, PYOP_DELETE, dict, key);
+}
+
+/* dict.pop(key[, default]) and dict.get(key[, default]) take (self, args, nargs). */
+SEC("uprobe")
+int BPF_KPROBE(dict_pop, __u64 dict, __u64 args)
+{
+	if (!watched_dict(dict))
+		return 0;
+	emit_access(ctx, PYOP_POP, dict, read_u64(args), 0);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(dict_get, __u64 dict, __u64 args)
+{
+	if (!watched_dict(dict))
+		return 0;
+	emit_access(ctx, PYOP_READ, dict, read_u64(args), 0);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(dict_setdefault, __u64 dict, __u64 key)
+{
+	return on_key_op(ctx, PYOP_SETDEFAULT, dict, key);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(dict_popitem, __u64 dict)
+{
+	return on_key_op(ctx, PYOP_POPITEM, dict, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(dict_clear, __u64 dict)
+{
+	return on_key_op(ctx, PYOP_CLEAR, dict, 0);
+}
+
+/* update() into an empty dict clones the other table without insertdict. */
+SEC("uprobe")
+int BPF_KPROBE(dict_merge, __u64 dict)
+{
+	if (!watched_dict(dict))
+		return 0;
+	if (read_u64(dict + L.dict_used) != 0)
+		return 0;
+	emit_access(ctx, PYOP_UPDATE, dict, 0, 0);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(dict_lookup, __u64 dict, __u64 key)
+{
+	if (!watched_dict(dict))
+		return 0;
+	if (repeats_last_access(dict, key))
+		return 0;
+	emit_access(ctx, PYOP_READ, dict, key, 0);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(dict_contains, __u64 dict, __u64 key)
+{
+	return on_key_op(ctx, PYOP_READ, dict, key);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(dict_dealloc, __u64 dict)
+{
+	if (!watched_dict(dict))
+		return 0;
+	bpf_map_delete_elem(&watched, &dict);
+	struct pyrace_event *e = new_event(PYEV_UNWATCH, 0);
+	if (!e)
+		return 0;
+	e->obj = dict;
+	submit(e);
+	return 0;
+}
+
+/* module_init_dict(module, md_dict, name, doc): every module's namespace passes here. */
+SEC("uprobe")
+int BPF_KPROBE(module_init_dict, __u64 module, __u64 md_dict, __u64 name)
+{
+	struct watch_info info = {.kind = PYWATCH_MODULE};
+	bpf_map_update_elem(&watched, &md_dict, &info, BPF_ANY);
+	struct pyrace_event *e = new_event(PYEV_WATCH, PYWATCH_MODULE);
+	if (!e)
+		return 0;
+	e->obj = md_dict;
+	e->aux = module;
+	read_key(e, name, load_bias(ctx));
+	submit(e);
+	return 0;
+}
+
+static __always_inline void emit_sync(struct pt_regs *ctx, __u8 op, __u64 obj, __u64 aux, __u64 bias,
+				      int with_stack)
+{
+	struct pyrace_event *e = new_event(PYEV_SYNC, op);
+	if (!e)
+		return;
+	e->obj = obj;
+	e->aux = aux;
+	if (with_stack)
+		capture_stack(e, bias);
+	submit(e);
+}
+
+static __always_inline void stash_call(__u64 obj, __u64 bias)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct call_stash s = {.obj = obj, .bias = bias};
+	bpf_map_update_elem(&stash, &id, &s, BPF_ANY);
+}
+
+static __always_inline int take_stash(struct call_stash *out)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct call_stash *s = bpf_map_lookup_elem(&stash, &id);
+	if (!s)
+		return -1;
+	*out = *s;
+	bpf_map_delete_elem(&stash, &id);
+	return 0;
+}
+
+/* Lock.acquire / RLock.acquire: only a call that returns True acquired the lock. */
+SEC("uprobe")
+int BPF_KPROBE(lock_acquire_entry, __u64 lock)
+{
+	stash_call(lock, load_bias(ctx));
+	return 0;
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(lock_acquire_return, __u64 ret)
+{
+	struct call_stash s;
+	if (take_stash(&s))
+		return 0;
+	if (ret == s.bias + L.true_addr)
+		emit_sync(ctx, PYSYNC_ACQUIRE, s.obj, 0, s.bias, 1);
+	return 0;
+}
+
+/* RLock._acquire_restore (Condition.wait on an RLock): returns None once re-acquired. */
+SEC("uretprobe")
+int BPF_KRETPROBE(lock_restore_return, __u64 ret)
+{
+	struct call_stash s;
+	if (take_stash(&s))
+		return 0;
+	if (ret)
+		emit_sync(ctx, PYSYNC_ACQUIRE, s.obj, 0, s.bias, 1);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(lock_release, __u64 lock)
+{
+	emit_sync(ctx, PYSYNC_RELEASE, lock, 0, load_bias(ctx), 1);
+	return 0;
+}
+
+/* PyThread_start_new_thread(func, boot) in the parent; thread_run(boot) in the child. */
+SEC("uprobe")
+int BPF_KPROBE(thread_spawn, __u64 func, __u64 boot)
+{
+	emit_sync(ctx, PYSYNC_THREAD_SPAWN, boot, 0, load_bias(ctx), 1);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(thread_begin, __u64 boot)
+{
+	emit_sync(ctx, PYSYNC_THREAD_BEGIN, boot, 0, 0, 0);
+	return 0;
+}
+
+/* release_sentinel(weakref to the thread's lock): Thread.join() acquires that lock. */
+SEC("uprobe")
+int BPF_KPROBE(thread_exit, __u64 weakref)
+{
+	__u64 lock = read_u64(weakref + L.weakref_object);
+	emit_sync(ctx, PYSYNC_THREAD_EXIT, lock, 0, 0, 0);
+	return 0;
+}
+
+/* _queue.SimpleQueue.put(item, ...) takes (self, args, nargs, kwnames). */
+SEC("uprobe")
+int BPF_KPROBE(queue_put, __u64 queue, __u64 args)
+{
+	emit_sync(ctx, PYSYNC_QUEUE_PUT, queue, read_u64(args), 0, 0);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(queue_get_entry, __u64 queue)
+{
+	stash_call(queue, 0);
+	return 0;
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(queue_get_return, __u64 item)
+{
+	struct call_stash s;
+	if (take_stash(&s))
+		return 0;
+	if (item)
+		emit_sync(ctx, PYSYNC_QUEUE_GET, s.obj, item, 0, 0);
+	return 0;
+}

@@ -1,0 +1,66 @@
+/* The trace file: a versioned header, then self-describing records that readers may skip. */
+#ifndef PYRACE_TRACE_FORMAT_H
+#define PYRACE_TRACE_FORMAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* "PYRACE" + format version byte + newline; the byte-order mark follows in native order. */
+#define TRACE_MAGIC	    "PYRACE\001\n"
+#define TRACE_MAGIC_LEN	    8
+#define TRACE_VERSION	    1
+#define TRACE_BYTE_ORDER    0x01020304u
+#define TRACE_MAX_RECORD    (16u << 20)
+
+struct trace_file_header {
+	char magic[TRACE_MAGIC_LEN];
+	uint32_t version;
+	uint32_t byte_order;
+};
+
+struct trace_record_header {
+	uint32_t type;
+	uint32_t len; /* payload bytes that follow */
+};
+
+enum trace_record_type {
+	TREC_TARGET = 1, /* who was traced: pid, interpreter, argv */
+	TREC_EVENT,	 /* one struct pyrace_event, frames cut to nframes */
+	TREC_CODE,	 /* a code object: address, first line, file, qualname, line table */
+	TREC_STATS,	 /* counters at the end of the run */
+	TREC_LOST,	 /* events lost in the kernel until now (a running total) */
+};
+
+/* Growable byte buffer for building and parsing record payloads. */
+struct trace_buf {
+	uint8_t *data;
+	size_t len, cap, pos;
+	int error; /* set when a read ran past the end or an allocation failed */
+};
+
+void trace_buf_reset(struct trace_buf *b);
+void trace_buf_free(struct trace_buf *b);
+void trace_put(struct trace_buf *b, const void *p, size_t n);
+void trace_put_u32(struct trace_buf *b, uint32_t v);
+void trace_put_u64(struct trace_buf *b, uint64_t v);
+void trace_put_str(struct trace_buf *b, const char *s);
+void trace_put_bytes(struct trace_buf *b, const void *p, uint32_t n);
+
+/* Readers over a payload that is not owned: set data/len, pos = 0. */
+uint32_t trace_get_u32(struct trace_buf *b);
+uint64_t trace_get_u64(struct trace_buf *b);
+/* Returns a malloc'd NUL-terminated copy, or NULL (and sets error). */
+char *trace_get_str(struct trace_buf *b);
+/* Returns a pointer into the payload and its length. */
+const uint8_t *trace_get_bytes(struct trace_buf *b, uint32_t *n);
+
+struct trace_stats {
+	uint64_t lost_events;
+	uint64_t truncated_stacks;
+	uint64_t unresolved_code;
+	uint64_t duration_ns;
+	int32_t exit_status; /* of the target, as from waitpid; -1 unknown */
+	uint32_t ended_early;/* the target was killed or tracing was interrupted */
+};
+
+#endif

@@ -1,0 +1,351 @@
+/* Analysing a trace file: records in, a report (plain data for the renderers) out. */
+#include "analysis.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "code_table.h"
+#include "event_names.h"
+#include "hb.h"
+#include "trace_io.h"
+
+struct analysis {
+	struct code_table code;
+	struct hb hb;
+	struct report report;
+	struct trace_stats stats;
+	/* everything the report points to, freed together */
+	void **owned;
+	size_t nowned, owned_cap;
+	char **argv;
+	size_t argc;
+	char *python_version, *executable, *build;
+	uint32_t pid;
+};
+
+static void *own(struct analysis *a, void *p)
+{
+	if (!p)
+		return NULL;
+	if (a->nowned == a->owned_cap) {
+		size_t cap = a->owned_cap ? a->owned_cap * 2 : 64;
+		void **grown = realloc(a->owned, cap * sizeof(*grown));
+		if (!grown) {
+			free(p);
+			return NULL;
+		}
+		a->owned = grown;
+		a->owned_cap = cap;
+	}
+	a->owned[a->nowned++] = p;
+	return p;
+}
+
+static char *own_printf(struct analysis *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static char *own_printf(struct analysis *a, const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	return own(a, s);
+}
+
+static void read_target(struct analysis *a, struct trace_buf *b)
+{
+	a->pid = trace_get_u32(b);
+	a->python_version = trace_get_str(b);
+	a->executable = trace_get_str(b);
+	a->build = trace_get_str(b);
+	uint32_t argc = trace_get_u32(b);
+	if (b->error || argc > 65536)
+		return;
+	a->argv = calloc(argc ? argc : 1, sizeof(*a->argv));
+	for (uint32_t i = 0; a->argv && i < argc && !b->error; i++)
+		a->argv[a->argc++] = trace_get_str(b);
+}
+
+static void read_stats(struct analysis *a, struct trace_buf *b)
+{
+	struct trace_stats s;
+	s.lost_events = trace_get_u64(b);
+	s.truncated_stacks = trace_get_u64(b);
+	s.unresolved_code = trace_get_u64(b);
+	s.duration_ns = trace_get_u64(b);
+	s.exit_status = (int32_t)trace_get_u32(b);
+	s.ended_early = trace_get_u32(b);
+	if (!b->error)
+		a->stats = s;
+}
+
+static void feed_event(struct analysis *a, struct trace_buf *b)
+{
+	struct pyrace_event e;
+	if (b->len < PYRACE_EVENT_HEADER_SIZE || b->len > sizeof(e))
+		return;
+	memset(&e, 0, sizeof(e));
+	memcpy(&e, b->data, b->len);
+	size_t room = (b->len - PYRACE_EVENT_HEADER_SIZE) / sizeof(struct pyrace_frame);
+	if (e.nframes > room)
+		e.nframes = (uint8_t)room;
+	hb_event(&a->hb, &e);
+}
+
+/* ---- turning detector state into the report ---- */
+
+static const char *thread_name(struct analysis *a, uint32_t t)
+{
+	const struct hb_thread *th = &a->hb.threads[t];
+	if (th->ordinal == 0)
+		return "MainThread";
+	const char *func = NULL;
+	const struct stack_entry *s = th->has_name_stack ? code_table_stack(&a->code, th->name_stack) : NULL;
+	/* the outermost frame outside threading.py names what the thread runs */
+	for (size_t i = s ? s->nframes : 0; i > 0; i--) {
+		const struct code_entry *c =
+			code_table_get(&a->code, a->code.frames[s->offset + i - 1].code);
+		size_t n = c ? strlen(c->file) : 0;
+		if (c && !(n >= 12 && strcmp(c->file + n - 12, "threading.py") == 0)) {
+			func = c->qualname;
+			break;
+		}
+	}
+	if (func)
+		return own_printf(a, "Thread-%u (%s)", th->ordinal, func);
+	return own_printf(a, "Thread-%u", th->ordinal);
+}
+
+static const char *key_text(struct analysis *a, const struct hb_shadow *s)
+{
+	switch (s->key_kind) {
+	case PYKEY_STR:
+		return s->key_text ? s->key_text : "";
+	case PYKEY_INT:
+		return own_printf(a, "%" PRId64, (int64_t)s->key_id);
+	default:
+		return own_printf(a, "<object>#%016" PRIx64, s->key_id);
+	}
+}
+
+static const char *key_type(const struct hb_shadow *s)
+{
+	return s->key_kind == PYKEY_STR ? "str" : s->key_kind == PYKEY_INT ? "int" : "object";
+}
+
+static const char *lock_name(struct analysis *a, uint32_t lock)
+{
+	const struct hb_lock *l = &a->hb.locks[lock];
+	if (l->binding >= 0) {
+		const struct hb_shadow *s = &a->hb.shadows[l->binding];
+		const struct hb_var *v = &a->hb.vars[s->var];
+		if (v->kind == HB_VAR_MODULE)
+			return own_printf(a, "%s.%s", v->module, s->key_text ? s->key_text : "?");
+		struct report_variable rv = {.module = v->module, .name = v->name, .container = "dict",
+					     .key = key_text(a, s), .key_type = key_type(s)};
+		char buf[512];
+		report_variable_name(&rv, buf, sizeof(buf));
+		return own(a, strdup(buf));
+	}
+	return own_printf(a, "lock@0x%" PRIx64, (uint64_t)l->addr);
+}
+
+static struct report_stack build_stack(struct analysis *a, uint32_t id)
+{
+	struct report_stack out = {0};
+	const struct stack_entry *s = code_table_stack(&a->code, id);
+	if (!s || s->nframes == 0) {
+		out.truncated = s ? s->truncated : 0;
+		return out;
+	}
+	struct report_frame *frames = own(a, calloc(s->nframes, sizeof(*frames)));
+	if (!frames)
+		return out;
+	for (size_t i = 0; i < s->nframes; i++) {
+		const struct pyrace_frame *f = &a->code.frames[s->offset + i];
+		const struct code_entry *c = code_table_get(&a->code, f->code);
+		if (c) {
+			frames[i] = (struct report_frame){c->file, c->qualname, code_entry_line(c, f->instr)};
+		} else {
+			frames[i] = (struct report_frame){
+				"<unknown>", own_printf(a, "<code@0x%" PRIx64 ">", (uint64_t)f->code), -1};
+		}
+	}
+	out.frames = frames;
+	out.nframes = s->nframes;
+	out.truncated = s->truncated;
+	return out;
+}
+
+static struct report_access build_access(struct analysis *a, const struct hb_access *x)
+{
+	struct report_access r = {0};
+	r.op = access_op_name(x->op);
+	r.thread.tid = a->hb.threads[x->thread].tid;
+	r.thread.name = thread_name(a, x->thread);
+	const uint32_t *locks;
+	size_t n = hb_lockset(&a->hb, x->lockset, &locks);
+	if (n) {
+		const char **names = own(a, calloc(n, sizeof(*names)));
+		for (size_t i = 0; names && i < n; i++)
+			names[i] = lock_name(a, locks[i]);
+		r.locks_held = names;
+		r.nlocks = names ? n : 0;
+	}
+	r.stack = build_stack(a, x->stack);
+	return r;
+}
+
+static const char *race_kind(const struct hb_race *r)
+{
+	if (r->current.op == PYOP_READ)
+		return "write-read";
+	return r->previous.op == PYOP_READ ? "read-write" : "write-write";
+}
+
+static int compare_races(const void *x, const void *y)
+{
+	const struct report_race *a = x, *b = y;
+	char na[512], nb[512];
+	report_variable_name(&a->variable, na, sizeof(na));
+	report_variable_name(&b->variable, nb, sizeof(nb));
+	int c = strcmp(na, nb);
+	return c ? c : strcmp(a->id, b->id);
+}
+
+static void build_report(struct analysis *a)
+{
+	struct report *r = &a->report;
+	r->target = (struct report_target){
+		.pid = (int)a->pid,
+		.argv = (const char *const *)a->argv,
+		.argc = a->argc,
+		.python_version = a->python_version,
+		.executable = a->executable,
+		.build = a->build,
+	};
+	r->stats = (struct report_stats){
+		.events = a->hb.events,
+		.lost_events = a->stats.lost_events,
+		.threads = a->hb.nthreads,
+		.watched_dicts = a->hb.watched_dicts,
+		.truncated_stacks = a->hb.truncated_stacks,
+		.unresolved_frames = a->stats.unresolved_code,
+		.duration_s = (double)a->stats.duration_ns / 1e9,
+		.ended_early = (int)a->stats.ended_early,
+	};
+	struct report_race *races = own(a, calloc(a->hb.nraces ? a->hb.nraces : 1, sizeof(*races)));
+	if (!races)
+		return;
+	for (size_t i = 0; i < a->hb.nraces; i++) {
+		const struct hb_race *h = &a->hb.races[i];
+		const struct hb_var *v = &a->hb.vars[h->var];
+		struct report_race *out = &races[i];
+		const struct hb_shadow *s = h->shadow == UINT32_MAX ? NULL : &a->hb.shadows[h->shadow];
+		if (v->kind == HB_VAR_MODULE) {
+			out->variable = (struct report_variable){
+				.module = v->module, .name = s && s->key_text ? s->key_text : "*",
+				.container = "global"};
+		} else {
+			out->variable = (struct report_variable){
+				.module = v->module, .name = v->name, .container = "dict",
+				.key = s ? key_text(a, s) : NULL, .key_type = s ? key_type(s) : NULL};
+		}
+		out->kind = race_kind(h);
+		out->current = build_access(a, &h->current);
+		out->previous = build_access(a, &h->previous);
+		out->occurrences = h->occurrences;
+		report_race_compute_id(out);
+	}
+	qsort(races, a->hb.nraces, sizeof(*races), compare_races);
+	r->races = races;
+	r->nraces = a->hb.nraces;
+}
+
+struct analysis *analysis_of_trace(const char *path, char *why, size_t whylen, char *warning,
+				   size_t warnlen)
+{
+	warning[0] = '\0';
+	struct trace_reader *reader = trace_reader_open(path, why, whylen);
+	if (!reader)
+		return NULL;
+	struct analysis *a = calloc(1, sizeof(*a));
+	if (!a) {
+		trace_reader_close(reader);
+		snprintf(why, whylen, "out of memory");
+		return NULL;
+	}
+	code_table_init(&a->code);
+	hb_init(&a->hb, &a->code);
+	a->stats.exit_status = -1;
+	uint32_t type;
+	struct trace_buf payload;
+	int rc, saw_stats = 0, saw_target = 0;
+	while ((rc = trace_reader_next(reader, &type, &payload, warning, warnlen)) == 1) {
+		switch (type) {
+		case TREC_TARGET:
+			read_target(a, &payload);
+			hb_set_main_pid(&a->hb, a->pid);
+			saw_target = 1;
+			break;
+		case TREC_EVENT:
+			feed_event(a, &payload);
+			break;
+		case TREC_CODE:
+			code_table_add(&a->code, &payload);
+			break;
+		case TREC_LOST:
+			a->stats.lost_events = trace_get_u64(&payload);
+			break;
+		case TREC_STATS:
+			read_stats(a, &payload);
+			saw_stats = 1;
+			break;
+		default:
+			break; /* a newer writer's record: skip it */
+		}
+	}
+	trace_reader_close(reader);
+	if (!saw_target) {
+		snprintf(why, whylen, "%s: %s", path,
+			 rc < 0 ? warning : "the trace holds no target record");
+		analysis_free(a);
+		return NULL;
+	}
+	if (rc == 0 && !saw_stats)
+		snprintf(warning, warnlen, "the trace ends before its final record: the run was interrupted");
+	if (rc != 0 || !saw_stats)
+		a->stats.ended_early = 1;
+	if (a->hb.out_of_memory)
+		snprintf(warning, warnlen, "out of memory during analysis: results are incomplete");
+	build_report(a);
+	return a;
+}
+
+const struct report *analysis_report(const struct analysis *a)
+{
+	return &a->report;
+}
+
+void analysis_free(struct analysis *a)
+{
+	if (!a)
+		return;
+	hb_free(&a->hb);
+	code_table_free(&a->code);
+	for (size_t i = 0; i < a->nowned; i++)
+		free(a->owned[i]);
+	free(a->owned);
+	for (size_t i = 0; i < a->argc; i++)
+		free(a->argv[i]);
+	free(a->argv);
+	free(a->python_version);
+	free(a->executable);
+	free(a->build);
+	free(a);
+}

@@ -1,0 +1,89 @@
+/* Draining the ring buffer into the trace, resolving each code object the first time it is seen. */
+#include "consumer.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/libbpf.h>
+
+#include "code_object.h"
+#include "events.h"
+
+enum { CODE_RESOLVED = 1, CODE_UNREADABLE = 2 };
+
+/* Writes a TREC_CODE record for `code` unless one was written already. Code objects are read
+ * now, while the target is alive, so that the trace can be analysed anywhere later. */
+static void resolve_code(struct consumer *c, uint64_t code)
+{
+	int created;
+	uint64_t *state = u64map_put(&c->code_seen, code, 0, &created);
+	if (!state || !created)
+		return;
+	struct code_info info;
+	if (code_object_read(c->pid, c->code, code, &info)) {
+		*state = CODE_UNREADABLE;
+		c->unresolved_code++;
+		return;
+	}
+	*state = CODE_RESOLVED;
+	trace_buf_reset(&c->buf);
+	trace_put_u64(&c->buf, code);
+	trace_put_u32(&c->buf, (uint32_t)info.first_line);
+	trace_put_str(&c->buf, info.filename);
+	trace_put_str(&c->buf, info.qualname);
+	trace_put_bytes(&c->buf, info.linetable, info.linetable_len);
+	free(info.linetable);
+	if (c->buf.error ||
+	    trace_writer_record(c->writer, TREC_CODE, c->buf.data, (uint32_t)c->buf.len))
+		c->write_failed = 1;
+}
+
+static int handle_event(void *ctx, void *data, size_t size)
+{
+	struct consumer *c = ctx;
+	const struct pyrace_event *e = data;
+	if (size < PYRACE_EVENT_HEADER_SIZE)
+		return 0;
+	size_t nframes = e->nframes;
+	if (PYRACE_EVENT_HEADER_SIZE + nframes * sizeof(struct pyrace_frame) > size)
+		nframes = (size - PYRACE_EVENT_HEADER_SIZE) / sizeof(struct pyrace_frame);
+	for (size_t i = 0; i < nframes; i++)
+		resolve_code(c, e->frames[i].code);
+	if (trace_writer_record(c->writer, TREC_EVENT, data, (uint32_t)size))
+		c->write_failed = 1;
+	c->events++;
+	return 0;
+}
+
+int consumer_init(struct consumer *c, int ring_fd, struct trace_writer *w, pid_t pid,
+		  const struct code_layout *code)
+{
+	memset(c, 0, sizeof(*c));
+	c->writer = w;
+	c->pid = pid;
+	c->code = code;
+	u64map_init(&c->code_seen);
+	c->rb = ring_buffer__new(ring_fd, handle_event, c, NULL);
+	return c->rb ? 0 : -1;
+}
+
+int consumer_poll(struct consumer *c, int timeout_ms)
+{
+	int n = ring_buffer__poll(c->rb, timeout_ms);
+	trace_writer_flush(c->writer);
+	return n;
+}
+
+int consumer_drain(struct consumer *c)
+{
+	int n = ring_buffer__consume(c->rb);
+	trace_writer_flush(c->writer);
+	return n;
+}
+
+void consumer_free(struct consumer *c)
+{
+	ring_buffer__free(c->rb);
+	u64map_free(&c->code_seen);
+	trace_buf_free(&c->buf);
+}

@@ -1,0 +1,606 @@
+/* Happens-before race detection over trace events: vector clocks, FastTrack-style epochs. */
+#include "hb.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Modules whose globals are the runtime's own bookkeeping, updated under C-level locks that no
+ * probe sees (import lock, GIL): never reported. sys.modules is modelled as publication. */
+static const char *const runtime_modules[] = {
+	"threading",	      "sys",	     "builtins", "_frozen_importlib", "_frozen_importlib_external",
+	"importlib._bootstrap", "importlib._bootstrap_external", "zipimport",
+};
+
+/* threading's internal locks order thread bookkeeping, not the program's data: counting them
+ * would order every thread start after every earlier thread end and hide real races. */
+static const char *const runtime_locks[] = {"_active_limbo_lock", "_shutdown_locks_lock"};
+
+static int grow(void **p, size_t *cap, size_t need, size_t size, struct hb *h)
+{
+	if (need <= *cap)
+		return 0;
+	size_t c = *cap ? *cap : 16;
+	while (c < need)
+		c *= 2;
+	void *q = realloc(*p, c * size);
+	if (!q) {
+		h->out_of_memory = 1;
+		return -1;
+	}
+	*p = q;
+	*cap = c;
+	return 0;
+}
+
+void hb_init(struct hb *h, struct code_table *code)
+{
+	memset(h, 0, sizeof(*h));
+	h->code = code;
+	u64map_init(&h->thread_by_tid);
+	u64map_init(&h->lock_by_addr);
+	u64map_init(&h->var_by_addr);
+	u64map_init(&h->shadow_by_key);
+	u64map_init(&h->binding_by_obj);
+	u64map_init(&h->spawn_clock);
+	u64map_init(&h->channel_clock);
+	u64map_init(&h->lockset_by_hash);
+	u64map_init(&h->race_by_hash);
+}
+
+void hb_free(struct hb *h)
+{
+	for (size_t i = 0; i < h->nthreads; i++) {
+		vclock_free(&h->threads[i].vc);
+		free(h->threads[i].held);
+	}
+	for (size_t i = 0; i < h->nlocks; i++)
+		vclock_free(&h->locks[i].vc);
+	for (size_t i = 0; i < h->nvars; i++) {
+		free(h->vars[i].module);
+		free(h->vars[i].name);
+		free(h->vars[i].shadows);
+	}
+	for (size_t i = 0; i < h->nshadows; i++) {
+		free(h->shadows[i].key_text);
+		free(h->shadows[i].reads);
+		vclock_free(&h->shadows[i].publication);
+	}
+	for (size_t i = 0; i < h->nvcs; i++)
+		vclock_free(&h->vcs[i]);
+	free(h->threads);
+	free(h->locks);
+	free(h->vars);
+	free(h->shadows);
+	free(h->vcs);
+	free(h->lockset_items);
+	free(h->races);
+	struct u64map *maps[] = {&h->thread_by_tid, &h->lock_by_addr,	 &h->var_by_addr,
+				 &h->shadow_by_key, &h->binding_by_obj, &h->spawn_clock,
+				 &h->channel_clock, &h->lockset_by_hash, &h->race_by_hash};
+	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
+		u64map_free(maps[i]);
+}
+
+void hb_set_main_pid(struct hb *h, uint32_t pid)
+{
+	h->main_pid = pid;
+}
+
+static char *text_of(const struct pyrace_event *e)
+{
+	size_t n = e->key_len < PYRACE_KEY_MAX ? e->key_len : PYRACE_KEY_MAX;
+	char *s = malloc(n + 1);
+	if (s) {
+		memcpy(s, e->key, n);
+		s[n] = '\0';
+	}
+	return s;
+}
+
+static int is_runtime_module(const char *name)
+{
+	for (size_t i = 0; i < sizeof(runtime_modules) / sizeof(runtime_modules[0]); i++)
+		if (strcmp(name, runtime_modules[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* ---- threads ---- */
+
+static uint32_t new_thread(struct hb *h, uint32_t tid)
+{
+	if (grow((void **)&h->threads, &h->threads_cap, h->nthreads + 1, sizeof(*h->threads), h))
+		return UINT32_MAX;
+	uint32_t idx = (uint32_t)h->nthreads++;
+	struct hb_thread *t = &h->threads[idx];
+	memset(t, 0, sizeof(*t));
+	t->tid = tid;
+	t->ordinal = tid == h->main_pid ? 0 : ++h->next_ordinal;
+	vclock_set(&t->vc, idx, 1);
+	uint64_t *slot = u64map_put(&h->thread_by_tid, tid, 0, NULL);
+	if (slot)
+		*slot = idx + 1;
+	return idx;
+}
+
+static uint32_t thread_of(struct hb *h, uint32_t tid)
+{
+	uint64_t *slot = u64map_get(&h->thread_by_tid, tid, 0);
+	return slot ? (uint32_t)(*slot - 1) : new_thread(h, tid);
+}
+
+static void tick(struct hb *h, uint32_t t)
+{
+	struct hb_thread *th = &h->threads[t];
+	vclock_set(&th->vc, t, vclock_get(&th->vc, t) + 1);
+}
+
+/* Does access `a` happen before the current point of thread `t`? */
+static int happens_before(const struct hb *h, const struct hb_access *a, uint32_t t)
+{
+	return a->thread == t || a->clock <= vclock_get(&h->threads[t].vc, a->thread);
+}
+
+static uint32_t stored_clock(struct hb *h, struct vclock *src)
+{
+	if (grow((void **)&h->vcs, &h->vcs_cap, h->nvcs + 1, sizeof(*h->vcs), h))
+		return UINT32_MAX;
+	struct vclock *v = &h->vcs[h->nvcs];
+	memset(v, 0, sizeof(*v));
+	vclock_copy(v, src);
+	return (uint32_t)h->nvcs++;
+}
+
+/* ---- locks ---- */
+
+static struct hb_lock *lock_of(struct hb *h, uint64_t addr)
+{
+	int created;
+	uint64_t *slot = u64map_put(&h->lock_by_addr, addr, 0, &created);
+	if (!slot)
+		return NULL;
+	if (created) {
+		if (grow((void **)&h->locks, &h->locks_cap, h->nlocks + 1, sizeof(*h->locks), h)) {
+			u64map_remove(&h->lock_by_addr, addr, 0);
+			return NULL;
+		}
+		struct hb_lock *l = &h->locks[h->nlocks];
+		memset(l, 0, sizeof(*l));
+		l->addr = addr;
+		l->binding = -1;
+		*slot = ++h->nlocks;
+	}
+	struct hb_lock *l = &h->locks[*slot - 1];
+	uint64_t *bound = u64map_get(&h->binding_by_obj, addr, 0);
+	if (bound && l->binding != (int64_t)(*bound - 1)) {
+		l->binding = (int64_t)(*bound - 1);
+		const struct hb_shadow *s = &h->shadows[l->binding];
+		const struct hb_var *v = &h->vars[s->var];
+		l->ignored = 0;
+		if (v->kind == HB_VAR_MODULE && strcmp(v->module, "threading") == 0 && s->key_text)
+			for (size_t i = 0; i < sizeof(runtime_locks) / sizeof(runtime_locks[0]); i++)
+				l->ignored |= strcmp(s->key_text, runtime_locks[i]) == 0;
+	}
+	return l;
+}
+
+static void push_held(struct hb *h, uint32_t t, uint32_t lock)
+{
+	struct hb_thread *th = &h->threads[t];
+	if (grow((void **)&th->held, &th->held_cap, th->nheld + 1, sizeof(*th->held), h))
+		return;
+	th->held[th->nheld++] = lock;
+}
+
+static void pop_held(struct hb *h, uint32_t t, uint32_t lock)
+{
+	struct hb_thread *th = &h->threads[t];
+	for (size_t i = th->nheld; i > 0; i--) {
+		if (th->held[i - 1] == lock) {
+			memmove(&th->held[i - 1], &th->held[i], (th->nheld - i) * sizeof(*th->held));
+			th->nheld--;
+			return;
+		}
+	}
+}
+
+static void release_into(struct hb *h, uint32_t t, struct vclock *dst)
+{
+	vclock_copy(dst, &h->threads[t].vc);
+	tick(h, t);
+}
+
+static uint32_t intern_lockset(struct hb *h, uint32_t t)
+{
+	const struct hb_thread *th = &h->threads[t];
+	if (th->nheld == 0)
+		return 0;
+	uint64_t hash = 0xcbf29ce484222325ull;
+	for (size_t i = 0; i < th->nheld; i++)
+		hash = (hash ^ th->held[i]) * 0x100000001b3ull;
+	for (uint64_t salt = 0;; salt++) {
+		int created;
+		uint64_t *slot = u64map_put(&h->lockset_by_hash, hash, salt, &created);
+		if (!slot)
+			return 0;
+		if (!created) {
+			const uint32_t *items = &h->lockset_items[*slot - 1];
+			if (items[0] == th->nheld &&
+			    memcmp(items + 1, th->held, th->nheld * sizeof(*th->held)) == 0)
+				return (uint32_t)*slot;
+			continue;
+		}
+		size_t need = h->nlockset_items + 1 + th->nheld;
+		if (grow((void **)&h->lockset_items, &h->lockset_items_cap, need,
+			 sizeof(*h->lockset_items), h)) {
+			u64map_remove(&h->lockset_by_hash, hash, salt);
+			return 0;
+		}
+		uint32_t *items = &h->lockset_items[h->nlockset_items];
+		items[0] = (uint32_t)th->nheld;
+		memcpy(items + 1, th->held, th->nheld * sizeof(*th->held));
+		*slot = h->nlockset_items + 1;
+		h->nlockset_items = need;
+		return (uint32_t)*slot;
+	}
+}
+
+size_t hb_lockset(const struct hb *h, uint32_t lockset, const uint32_t **locks)
+{
+	if (lockset == 0) {
+		*locks = NULL;
+		return 0;
+	}
+	const uint32_t *items = &h->lockset_items[lockset - 1];
+	*locks = items + 1;
+	return items[0];
+}
+
+static void on_sync(struct hb *h, const struct pyrace_event *e, uint32_t t)
+{
+	struct hb_thread *th = &h->threads[t];
+	switch (e->op) {
+	case PYSYNC_ACQUIRE: {
+		struct hb_lock *l = lock_of(h, e->obj);
+		if (!l || l->ignored)
+			return;
+		vclock_join(&h->threads[t].vc, &l->vc);
+		push_held(h, t, (uint32_t)(l - h->locks));
+		return;
+	}
+	case PYSYNC_RELEASE:
+	case PYSYNC_THREAD_EXIT: {
+		struct hb_lock *l = lock_of(h, e->obj);
+		if (!l || l->ignored)
+			return;
+		if (e->op == PYSYNC_RELEASE)
+			pop_held(h, t, (uint32_t)(l - h->locks));
+		release_into(h, t, &l->vc);
+		return;
+	}
+	case PYSYNC_THREAD_SPAWN: {
+		uint32_t idx = stored_clock(h, &th->vc);
+		uint64_t *slot = idx == UINT32_MAX ? NULL : u64map_put(&h->spawn_clock, e->obj, 0, NULL);
+		if (slot)
+			*slot = idx + 1;
+		tick(h, t);
+		return;
+	}
+	case PYSYNC_QUEUE_PUT: {
+		uint64_t *slot = u64map_get(&h->channel_clock, e->obj, e->aux);
+		if (slot) {
+			vclock_join(&h->vcs[*slot - 1], &th->vc);
+		} else {
+			uint32_t idx = stored_clock(h, &th->vc);
+			slot = idx == UINT32_MAX ? NULL : u64map_put(&h->channel_clock, e->obj, e->aux, NULL);
+			if (slot)
+				*slot = idx + 1;
+		}
+		tick(h, t);
+		return;
+	}
+	case PYSYNC_QUEUE_GET: {
+		uint64_t *slot = u64map_get(&h->channel_clock, e->obj, e->aux);
+		if (slot) {
+			vclock_join(&th->vc, &h->vcs[*slot - 1]);
+			vclock_free(&h->vcs[*slot - 1]);
+			u64map_remove(&h->channel_clock, e->obj, e->aux);
+		}
+		return;
+	}
+	default:
+		return;
+	}
+}
+
+/* A new thread starts with everything its parent did before starting it. */
+static void on_thread_begin(struct hb *h, const struct pyrace_event *e)
+{
+	uint32_t t = new_thread(h, e->tid);
+	if (t == UINT32_MAX)
+		return;
+	uint64_t *slot = u64map_get(&h->spawn_clock, e->obj, 0);
+	if (slot) {
+		vclock_join(&h->threads[t].vc, &h->vcs[*slot - 1]);
+		vclock_free(&h->vcs[*slot - 1]);
+		u64map_remove(&h->spawn_clock, e->obj, 0);
+	}
+}
+
+/* ---- watched dicts ---- */
+
+static struct hb_var *var_of(struct hb *h, uint64_t addr)
+{
+	uint64_t *slot = u64map_get(&h->var_by_addr, addr, 0);
+	return slot ? &h->vars[*slot - 1] : NULL;
+}
+
+static void on_watch(struct hb *h, const struct pyrace_event *e)
+{
+	if (grow((void **)&h->vars, &h->vars_cap, h->nvars + 1, sizeof(*h->vars), h))
+		return;
+	struct hb_var v = {.addr = e->obj};
+	if (e->op == PYWATCH_MODULE) {
+		v.kind = HB_VAR_MODULE;
+		v.module = text_of(e);
+		v.ignored = v.module && is_runtime_module(v.module);
+	} else {
+		const struct hb_var *module = var_of(h, e->aux);
+		if (!module)
+			return;
+		v.kind = HB_VAR_GLOBAL_DICT;
+		v.module = strdup(module->module ? module->module : "?");
+		v.name = text_of(e);
+		v.publication = v.name && strcmp(v.module, "sys") == 0 && strcmp(v.name, "modules") == 0;
+		v.ignored = module->ignored && !v.publication;
+		h->watched_dicts++;
+	}
+	uint64_t *slot = u64map_put(&h->var_by_addr, e->obj, 0, NULL);
+	if (!slot || !v.module) {
+		free(v.module);
+		free(v.name);
+		return;
+	}
+	h->vars[h->nvars] = v;
+	*slot = ++h->nvars;
+}
+
+static void on_unwatch(struct hb *h, const struct pyrace_event *e)
+{
+	u64map_remove(&h->var_by_addr, e->obj, 0);
+}
+
+static uint32_t shadow_of(struct hb *h, uint32_t var, const struct pyrace_event *e)
+{
+	uint64_t a = ((uint64_t)var << 8) | e->key_kind;
+	int created;
+	uint64_t *slot = u64map_put(&h->shadow_by_key, a, e->key_id, &created);
+	if (!slot)
+		return UINT32_MAX;
+	if (!created)
+		return (uint32_t)(*slot - 1);
+	struct hb_var *v = &h->vars[var];
+	if (grow((void **)&h->shadows, &h->shadows_cap, h->nshadows + 1, sizeof(*h->shadows), h) ||
+	    grow((void **)&v->shadows, &v->shadows_cap, v->nshadows + 1, sizeof(*v->shadows), h)) {
+		u64map_remove(&h->shadow_by_key, a, e->key_id);
+		return UINT32_MAX;
+	}
+	struct hb_shadow *s = &h->shadows[h->nshadows];
+	memset(s, 0, sizeof(*s));
+	s->var = var;
+	s->key_kind = e->key_kind;
+	s->key_id = e->key_id;
+	s->key_text = text_of(e);
+	v->shadows[v->nshadows++] = (uint32_t)h->nshadows;
+	*slot = ++h->nshadows;
+	return (uint32_t)(h->nshadows - 1);
+}
+
+static int is_write(uint8_t op)
+{
+	return op != PYOP_READ;
+}
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *c = p;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ c[i]) * 0x100000001b3ull;
+	return h;
+}
+
+/* Hash of the innermost source location of a stack: (file, line), not the code address. */
+static uint64_t location_hash(const struct hb *h, uint32_t stack)
+{
+	const struct stack_entry *s = code_table_stack(h->code, stack);
+	if (!s || s->nframes == 0)
+		return 0;
+	const struct pyrace_frame *f = &h->code->frames[s->offset];
+	const struct code_entry *c = code_table_get(h->code, f->code);
+	if (!c)
+		return fnv(0xcbf29ce484222325ull, &f->code, sizeof(f->code));
+	int line = code_entry_line(c, f->instr);
+	uint64_t x = fnv(0xcbf29ce484222325ull, c->file, strlen(c->file));
+	return fnv(x, &line, sizeof(line));
+}
+
+static void add_race(struct hb *h, uint32_t var, uint32_t shadow, const struct hb_access *cur,
+		     const struct hb_access *prev)
+{
+	const struct hb_var *v = &h->vars[var];
+	uint64_t x = fnv(0xcbf29ce484222325ull, v->module, strlen(v->module));
+	if (v->name)
+		x = fnv(x, v->name, strlen(v->name));
+	if (shadow != UINT32_MAX) {
+		const struct hb_shadow *s = &h->shadows[shadow];
+		x = fnv(x, &s->key_kind, 1);
+		x = fnv(x, &s->key_id, sizeof(s->key_id));
+	}
+	uint64_t l1 = location_hash(h, cur->stack), l2 = location_hash(h, prev->stack);
+	uint64_t lo = l1 < l2 ? l1 : l2, hi = l1 < l2 ? l2 : l1;
+	x = fnv(x, &lo, sizeof(lo));
+	x = fnv(x, &hi, sizeof(hi));
+	int created;
+	uint64_t *slot = u64map_put(&h->race_by_hash, x, 0, &created);
+	if (!slot)
+		return;
+	if (!created) {
+		h->races[*slot - 1].occurrences++;
+		return;
+	}
+	if (grow((void **)&h->races, &h->races_cap, h->nraces + 1, sizeof(*h->races), h)) {
+		u64map_remove(&h->race_by_hash, x, 0);
+		return;
+	}
+	h->races[h->nraces] = (struct hb_race){.var = var,
+					       .shadow = shadow,
+					       .current = *cur,
+					       .previous = *prev,
+					       .occurrences = 1,
+					       .dedup_hash = x};
+	*slot = ++h->nraces;
+}
+
+/* Checks `a` against everything remembered for one key; returns nothing, records races. */
+static void check_shadow(struct hb *h, uint32_t si, const struct hb_access *a)
+{
+	struct hb_shadow *s = &h->shadows[si];
+	if (s->has_write && !happens_before(h, &s->write, a->thread))
+		add_race(h, s->var, si, a, &s->write);
+	if (!is_write(a->op))
+		return;
+	for (size_t i = 0; i < s->nreads; i++) {
+		s = &h->shadows[si];
+		if (!happens_before(h, &s->reads[i], a->thread))
+			add_race(h, s->var, si, a, &s->reads[i]);
+	}
+}
+
+static void remember(struct hb *h, uint32_t si, const struct hb_access *a)
+{
+	struct hb_shadow *s = &h->shadows[si];
+	if (is_write(a->op)) {
+		s->write = *a;
+		s->has_write = 1;
+		s->nreads = 0;
+		return;
+	}
+	for (size_t i = 0; i < s->nreads; i++) {
+		if (s->reads[i].thread == a->thread) {
+			s->reads[i] = *a;
+			return;
+		}
+	}
+	if (grow((void **)&s->reads, &s->reads_cap, s->nreads + 1, sizeof(*s->reads), h))
+		return;
+	s->reads[s->nreads++] = *a;
+}
+
+static int is_whole_dict(uint8_t op)
+{
+	return op == PYOP_CLEAR || op == PYOP_UPDATE || op == PYOP_POPITEM;
+}
+
+static void note_name_stack(struct hb *h, uint32_t t, uint32_t stack)
+{
+	struct hb_thread *th = &h->threads[t];
+	if (th->has_name_stack)
+		return;
+	const struct stack_entry *s = code_table_stack(h->code, stack);
+	for (size_t i = 0; s && i < s->nframes; i++) {
+		const struct code_entry *c = code_table_get(h->code, h->code->frames[s->offset + i].code);
+		size_t n = c ? strlen(c->file) : 0;
+		if (c && !(n >= 12 && strcmp(c->file + n - 12, "threading.py") == 0)) {
+			th->name_stack = stack;
+			th->has_name_stack = 1;
+			return;
+		}
+	}
+}
+
+static void on_access(struct hb *h, const struct pyrace_event *e, uint32_t t)
+{
+	struct hb_var *v = var_of(h, e->obj);
+	if (!v || v->ignored)
+		return;
+	uint32_t var = (uint32_t)(v - h->vars);
+	uint32_t stack = code_table_intern_stack(h->code, e->frames, e->nframes, e->truncated);
+	if (stack == UINT32_MAX)
+		return;
+	note_name_stack(h, t, stack);
+	struct hb_access a = {.thread = t,
+			      .clock = vclock_get(&h->threads[t].vc, t),
+			      .stack = stack,
+			      .lockset = intern_lockset(h, t),
+			      .op = e->op};
+	if (is_whole_dict(e->op)) {
+		if (v->publication)
+			return;
+		if (v->has_whole && !happens_before(h, &v->whole, t))
+			add_race(h, var, UINT32_MAX, &a, &v->whole);
+		for (size_t i = 0; i < h->vars[var].nshadows; i++)
+			check_shadow(h, h->vars[var].shadows[i], &a);
+		v = &h->vars[var];
+		v->whole = a;
+		v->has_whole = 1;
+		return;
+	}
+	uint32_t si = shadow_of(h, var, e);
+	if (si == UINT32_MAX)
+		return;
+	v = &h->vars[var];
+	if (v->publication) {
+		/* sys.modules: the import system's own locks publish a module to later importers */
+		struct hb_shadow *s = &h->shadows[si];
+		if (is_write(e->op)) {
+			vclock_join(&s->publication, &h->threads[t].vc);
+			tick(h, t);
+		} else {
+			vclock_join(&h->threads[t].vc, &s->publication);
+		}
+		return;
+	}
+	check_shadow(h, si, &a);
+	if (v->has_whole && !happens_before(h, &v->whole, t))
+		add_race(h, var, si, &a, &v->whole);
+	remember(h, si, &a);
+	if (e->op == PYOP_WRITE && e->aux) {
+		uint64_t *slot = u64map_put(&h->binding_by_obj, e->aux, 0, NULL);
+		if (slot)
+			*slot = si + 1;
+	}
+}
+
+void hb_event(struct hb *h, const struct pyrace_event *e)
+{
+	h->events++;
+	if (e->truncated)
+		h->truncated_stacks++;
+	switch (e->type) {
+	case PYEV_WATCH:
+		on_watch(h, e);
+		return;
+	case PYEV_UNWATCH:
+		on_unwatch(h, e);
+		return;
+	case PYEV_SYNC:
+		if (e->op == PYSYNC_THREAD_BEGIN) {
+			on_thread_begin(h, e);
+			return;
+		}
+		{
+			uint32_t t = thread_of(h, e->tid);
+			if (t != UINT32_MAX)
+				on_sync(h, e, t);
+		}
+		return;
+	case PYEV_ACCESS: {
+		uint32_t t = thread_of(h, e->tid);
+		if (t != UINT32_MAX)
+			on_access(h, e, t);
+		return;
+	}
+	default:
+		return;
+	}
+}

@@ -1,0 +1,119 @@
+/* Happens-before race detection over trace events: vector clocks, FastTrack-style epochs. */
+#ifndef PYRACE_HB_H
+#define PYRACE_HB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "code_table.h"
+#include "events.h"
+#include "u64map.h"
+#include "vclock.h"
+
+/* One access as remembered in a shadow and in a race. */
+struct hb_access {
+	uint32_t thread; /* index into hb.threads */
+	uint32_t clock;	 /* the thread's own clock at the access (its epoch) */
+	uint32_t stack;	 /* interned stack id */
+	uint32_t lockset;/* interned set of held locks */
+	uint8_t op;	 /* enum pyrace_access_op */
+};
+
+struct hb_thread {
+	uint32_t tid;
+	uint32_t ordinal; /* 0 for the main thread, then in order of start */
+	struct vclock vc;
+	uint32_t *held; /* lock indices, in acquisition order, repeated for recursion */
+	size_t nheld, held_cap;
+	uint32_t name_stack; /* first stack with a frame outside the threading machinery */
+	int has_name_stack;
+};
+
+struct hb_lock {
+	uint64_t addr;
+	struct vclock vc;
+	int64_t binding; /* shadow the lock was last stored in (module.NAME), -1 when none */
+	int ignored;	 /* the interpreter's own bookkeeping lock: not synchronisation */
+};
+
+enum hb_var_kind {
+	HB_VAR_MODULE = 1, /* a module __dict__: keys are the module's globals */
+	HB_VAR_GLOBAL_DICT,/* a dict bound to a module global */
+};
+
+/* One incarnation of a watched dict (addresses are reused, incarnations never). */
+struct hb_var {
+	uint64_t addr;
+	enum hb_var_kind kind;
+	char *module; /* __name__ of the module (for a global dict: of the module owning it) */
+	char *name;   /* the global's name, for HB_VAR_GLOBAL_DICT */
+	int ignored;  /* runtime bookkeeping: never reported */
+	int publication; /* sys.modules: a write publishes, a read acquires */
+	struct hb_access whole; /* last whole-dict write (clear, update, popitem) */
+	int has_whole;
+	uint32_t *shadows; /* shadow indices of this dict's keys */
+	size_t nshadows, shadows_cap;
+};
+
+struct hb_shadow {
+	uint32_t var;
+	uint8_t key_kind;
+	uint64_t key_id;
+	char *key_text;
+	struct hb_access write;
+	int has_write;
+	struct hb_access *reads; /* at most one per thread */
+	size_t nreads, reads_cap;
+	struct vclock publication; /* for publication vars */
+};
+
+struct hb_race {
+	uint32_t var;
+	uint32_t shadow;  /* UINT32_MAX: a whole-dict race */
+	struct hb_access current, previous;
+	uint64_t occurrences;
+	uint64_t dedup_hash;
+};
+
+struct hb {
+	struct code_table *code;
+	uint32_t main_pid;
+	struct hb_thread *threads;
+	size_t nthreads, threads_cap;
+	struct u64map thread_by_tid; /* tid -> index + 1 */
+	struct hb_lock *locks;
+	size_t nlocks, locks_cap;
+	struct u64map lock_by_addr;
+	struct hb_var *vars;
+	size_t nvars, vars_cap;
+	struct u64map var_by_addr;
+	struct hb_shadow *shadows;
+	size_t nshadows, shadows_cap;
+	struct u64map shadow_by_key; /* (var << 8 | key kind, key id) -> index + 1 */
+	struct u64map binding_by_obj; /* object address -> shadow index + 1 it was last stored in */
+	struct u64map spawn_clock;     /* boot pointer -> index into vcs + 1 */
+	struct u64map channel_clock;   /* (queue, item) -> index into vcs + 1 */
+	struct vclock *vcs;
+	size_t nvcs, vcs_cap;
+	uint32_t *lockset_items; /* interned locksets: [count, lock...] */
+	size_t nlockset_items, lockset_items_cap;
+	struct u64map lockset_by_hash;
+	struct hb_race *races;
+	size_t nraces, races_cap;
+	struct u64map race_by_hash;
+	uint32_t next_ordinal;
+	/* counters */
+	uint64_t events, watched_dicts, truncated_stacks;
+	int out_of_memory;
+};
+
+void hb_init(struct hb *h, struct code_table *code);
+void hb_free(struct hb *h);
+void hb_set_main_pid(struct hb *h, uint32_t pid);
+/* Feeds one event in trace order. */
+void hb_event(struct hb *h, const struct pyrace_event *e);
+
+/* Locks of an interned lockset: returns the count and points `locks` at the indices. */
+size_t hb_lockset(const struct hb *h, uint32_t lockset, const uint32_t **locks);
+
+#endif

@@ -1,0 +1,49 @@
+/* pyrace: find data races in Python programs by tracing the CPython interpreter with eBPF. */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "report.h"
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct command commands[] = {
+	{"run", cmd_run, "trace a command to its end and report the races found"},
+	{"record", cmd_record, "trace a command into a trace file"},
+	{"analyze", cmd_analyze, "report the races in a trace file"},
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: pyrace COMMAND [OPTIONS]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "\n'pyrace COMMAND --help' describes a command's options.\n"
+		     "Exit status: 0 no race, 66 races found, 1 usage or environment error,\n"
+		     "2 the target could not be traced.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("pyrace %s\n", PYRACE_VERSION);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "pyrace: unknown command '%s' (see pyrace --help)\n", argv[1]);
+	return EXIT_USAGE;
+}

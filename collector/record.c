@@ -1,0 +1,195 @@
+/* Tracing one command from its start into a trace file. */
+#include "record.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+
+#include "consumer.h"
+#include "launcher.h"
+#include "probes.h"
+#include "trace_io.h"
+
+static volatile sig_atomic_t stop_requests;
+static volatile pid_t forward_to;
+
+static void on_signal(int sig)
+{
+	/* the program is in our process group and got SIGINT itself; SIGTERM is passed on */
+	if (sig == SIGTERM && forward_to > 0)
+		kill(forward_to, SIGTERM);
+	stop_requests++;
+}
+
+int record_check_privileges(void)
+{
+	if (geteuid() != 0) {
+		fprintf(stderr, "pyrace: must run as root (it attaches eBPF uprobes: CAP_BPF, "
+				"CAP_PERFMON and CAP_SYS_ADMIN)\n");
+		return 1;
+	}
+	if (libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_KPROBE, NULL) != 1) {
+		fprintf(stderr, "pyrace: this kernel does not allow loading eBPF kprobe/uprobe "
+				"programs\n");
+		return 1;
+	}
+	return 0;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int wait_untraced(pid_t pid)
+{
+	int status;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	return status;
+}
+
+static void write_target(struct trace_writer *w, const struct launch *l, char *const argv[])
+{
+	struct trace_buf b = {0};
+	trace_put_u32(&b, (uint32_t)l->pid);
+	trace_put_str(&b, l->interp.version);
+	trace_put_str(&b, l->interp.exe);
+	trace_put_str(&b, l->interp.build ? l->interp.build : "unknown");
+	uint32_t argc = 0;
+	while (argv[argc])
+		argc++;
+	trace_put_u32(&b, argc);
+	for (uint32_t i = 0; i < argc; i++)
+		trace_put_str(&b, argv[i]);
+	if (!b.error)
+		trace_writer_record(w, TREC_TARGET, b.data, (uint32_t)b.len);
+	trace_buf_free(&b);
+}
+
+static void write_stats(struct trace_writer *w, const struct trace_stats *s)
+{
+	struct trace_buf b = {0};
+	trace_put_u64(&b, s->lost_events);
+	trace_put_u64(&b, s->truncated_stacks);
+	trace_put_u64(&b, s->unresolved_code);
+	trace_put_u64(&b, s->duration_ns);
+	trace_put_u32(&b, (uint32_t)s->exit_status);
+	trace_put_u32(&b, s->ended_early);
+	if (!b.error)
+		trace_writer_record(w, TREC_STATS, b.data, (uint32_t)b.len);
+	trace_buf_free(&b);
+}
+
+/* The program cannot be traced: let it finish untraced, as asked, then fail. */
+static int run_untraced(struct launch *l, const char *why)
+{
+	fprintf(stderr, "pyrace: %s; running it untraced\n", why);
+	launch_resume(l);
+	wait_untraced(l->pid);
+	return 2;
+}
+
+int record_command(char *const argv[], const struct record_options *opts)
+{
+	struct launch l;
+	switch (launch_until_python(argv, opts->debug_dir, &l)) {
+	case LAUNCH_NOT_FOUND:
+		if (l.exec_errno == ENOENT)
+			fprintf(stderr, "pyrace: command not found: %s\n", argv[0]);
+		else
+			fprintf(stderr, "pyrace: cannot execute %s: %s\n", argv[0],
+				strerror(l.exec_errno));
+		return 1;
+	case LAUNCH_EXITED:
+		fprintf(stderr, "pyrace: %s is not a CPython interpreter and ran untraced\n",
+			argv[0]);
+		return 2;
+	case LAUNCH_ERROR:
+		fprintf(stderr, "pyrace: cannot start %s: %s\n", argv[0], strerror(errno));
+		return 1;
+	case LAUNCH_PYTHON:
+		break;
+	}
+	if (l.interp_status != INTERP_OK)
+		return run_untraced(&l, l.why);
+
+	struct trace_writer *w = trace_writer_open(opts->trace_path);
+	if (!w) {
+		char why[512];
+		snprintf(why, sizeof(why), "cannot create trace %s: %s", opts->trace_path,
+			 strerror(errno));
+		run_untraced(&l, why);
+		return 1;
+	}
+	write_target(w, &l, argv);
+	char why[512];
+	int not_permitted;
+	struct probes *probes = probes_attach(&l.interp, l.pid, why, sizeof(why), &not_permitted);
+	if (!probes) {
+		trace_writer_close(w);
+		int rc = run_untraced(&l, why);
+		return not_permitted ? 1 : rc;
+	}
+	struct consumer c;
+	if (consumer_init(&c, probes_ring_fd(probes), w, l.pid, &l.interp.code)) {
+		probes_detach(probes);
+		trace_writer_close(w);
+		return run_untraced(&l, "cannot read the BPF ring buffer");
+	}
+
+	struct sigaction sa = {.sa_handler = on_signal};
+	sigemptyset(&sa.sa_mask);
+	struct sigaction old_int, old_term;
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	forward_to = l.pid;
+	stop_requests = 0;
+
+	double start = now_s();
+	launch_resume(&l);
+	struct trace_stats stats = {.exit_status = -1};
+	for (;;) {
+		consumer_poll(&c, 50);
+		int status;
+		pid_t r = waitpid(l.pid, &status, WNOHANG);
+		if (r == l.pid) {
+			stats.exit_status = status;
+			stats.ended_early = WIFSIGNALED(status);
+			break;
+		}
+		if (r < 0 && errno != EINTR)
+			break;
+		if (stop_requests > 1) {
+			/* asked twice: stop tracing now, the program goes on untraced */
+			stats.ended_early = 1;
+			break;
+		}
+	}
+	consumer_drain(&c);
+	stats.lost_events = probes_lost_events(probes);
+	stats.truncated_stacks = probes_truncated_stacks(probes);
+	stats.unresolved_code = c.unresolved_code;
+	stats.duration_ns = (uint64_t)((now_s() - start) * 1e9);
+	probes_detach(probes);
+	int failed = c.write_failed;
+	consumer_free(&c);
+	write_stats(w, &stats);
+	if (trace_writer_close(w) || failed) {
+		fprintf(stderr, "pyrace: writing the trace %s failed\n", opts->trace_path);
+		return 1;
+	}
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	if (stats.ended_early && stats.exit_status == -1)
+		wait_untraced(l.pid);
+	return 0;
+}

@@ -1,0 +1,159 @@
+/* Names a raced-on variable as a Python programmer would write it and derives stable race ids. */
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "report.h"
+
+#define FNV_OFFSET 0xcbf29ce484222325ULL
+#define FNV_PRIME  0x100000001b3ULL
+
+/* The name goes either into a bounded buffer or straight into a hash, so that an id never
+ * depends on how long a buffer happened to be. */
+struct sink {
+	char *buf;
+	size_t len;
+	size_t pos;
+	bool full;
+	uint64_t *hash;
+};
+
+static void fnv1a(uint64_t *h, const void *data, size_t n)
+{
+	const unsigned char *p = data;
+
+	for (size_t i = 0; i < n; i++) {
+		*h ^= p[i];
+		*h *= FNV_PRIME;
+	}
+}
+
+/* A unit is written whole or not at all, and nothing after the first unit that did not fit,
+ * so a truncated name never ends in half an escape or shows a `]` whose key went missing. */
+static void put(struct sink *s, const char *p, size_t n)
+{
+	if (s->hash) {
+		fnv1a(s->hash, p, n);
+		return;
+	}
+	if (s->full)
+		return;
+	if (n >= s->len - s->pos) {
+		s->full = true;
+		return;
+	}
+	memcpy(s->buf + s->pos, p, n);
+	s->pos += n;
+}
+
+/* Like Python's repr of a str: keys may hold anything, and the name must stay on one line
+ * and unambiguous. Bytes >= 0x80 pass through so non-ASCII keys stay readable. */
+static void put_escaped(struct sink *s, const char *str, bool quoted)
+{
+	for (const unsigned char *p = (const unsigned char *)str; *p; p++) {
+		char esc[8];
+
+		if (quoted && (*p == '\'' || *p == '\\')) {
+			esc[0] = '\\';
+			esc[1] = (char)*p;
+			put(s, esc, 2);
+		} else if (*p == '\n') {
+			put(s, "\\n", 2);
+		} else if (*p == '\r') {
+			put(s, "\\r", 2);
+		} else if (*p == '\t') {
+			put(s, "\\t", 2);
+		} else if (*p < 0x20 || *p == 0x7f) {
+			snprintf(esc, sizeof esc, "\\x%02x", *p);
+			put(s, esc, 4);
+		} else {
+			put(s, (const char *)p, 1);
+		}
+	}
+}
+
+static bool is(const char *a, const char *b)
+{
+	return a && strcmp(a, b) == 0;
+}
+
+static void write_name(const struct report_variable *v, struct sink *s)
+{
+	put_escaped(s, v->module ? v->module : "?", false);
+	put(s, ".", 1);
+	put_escaped(s, v->name ? v->name : "?", false);
+	if (is(v->container, "global"))
+		return;
+	if (v->key) {
+		bool str = is(v->key_type, "str");
+
+		put(s, str ? "['" : "[", str ? 2 : 1);
+		put_escaped(s, v->key, str);
+		put(s, str ? "']" : "]", str ? 2 : 1);
+	} else if (is(v->container, "dict")) {
+		put(s, "[*]", 3);
+	}
+}
+
+/* Bytes are cut one at a time, so a multi-byte UTF-8 character may have been cut in two;
+ * drop its first half rather than hand out invalid UTF-8. */
+static size_t trim_partial_utf8(const char *buf, size_t end)
+{
+	size_t i = end, cont = 0;
+
+	while (i > 0 && cont < 3 && ((unsigned char)buf[i - 1] & 0xc0) == 0x80) {
+		i--;
+		cont++;
+	}
+	if (i == 0)
+		return end;
+	unsigned char lead = (unsigned char)buf[i - 1];
+	size_t need = lead >= 0xf0 ? 3 : lead >= 0xe0 ? 2 : lead >= 0xc0 ? 1 : 0;
+	return lead >= 0xc0 && cont < need ? i - 1 : end;
+}
+
+void report_variable_name(const struct report_variable *v, char *buf, size_t len)
+{
+	if (!buf || len == 0)
+		return;
+	struct sink s = {.buf = buf, .len = len};
+	write_name(v, &s);
+	buf[s.full ? trim_partial_utf8(buf, s.pos) : s.pos] = '\0';
+}
+
+/* Only the base name of the file: the id must survive moving the code to another directory. */
+static void frame_key(const struct report_stack *st, char *buf, size_t len)
+{
+	if (st->nframes == 0 || !st->frames) {
+		snprintf(buf, len, "?");
+		return;
+	}
+	const struct report_frame *f = &st->frames[0];
+	const char *file = f->file ? f->file : "?";
+	const char *slash = strrchr(file, '/');
+
+	snprintf(buf, len, "%s:%s:%d", slash ? slash + 1 : file, f->function ? f->function : "?",
+		 f->line);
+}
+
+/* Hashes name NUL frame NUL frame, the two frames in strcmp order. NUL cannot occur inside the
+ * parts, so different inputs cannot run together into the same bytes. Changing any of this
+ * changes every id and breaks users' baselines. */
+void report_race_compute_id(struct report_race *race)
+{
+	uint64_t h = FNV_OFFSET;
+	struct sink s = {.hash = &h};
+	char a[2048], b[2048];
+
+	write_name(&race->variable, &s);
+	frame_key(&race->current.stack, a, sizeof a);
+	frame_key(&race->previous.stack, b, sizeof b);
+	const char *lo = strcmp(a, b) <= 0 ? a : b;
+	const char *hi = lo == a ? b : a;
+	fnv1a(&h, "", 1);
+	fnv1a(&h, lo, strlen(lo));
+	fnv1a(&h, "", 1);
+	fnv1a(&h, hi, strlen(hi));
+	snprintf(race->id, sizeof race->id, "%016" PRIx64, h);
+}

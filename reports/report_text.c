@@ -1,0 +1,196 @@
+/* Renders a report as ThreadSanitizer-style text for a terminal or a log. */
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "report.h"
+
+#define SEPARATOR "=================="
+
+struct style {
+	const char *warning, *header, *dim, *reset;
+};
+
+static const struct style plain = {"", "", "", ""};
+static const struct style ansi = {"\033[1;31m", "\033[1m", "\033[2m", "\033[0m"};
+
+/* Thread names, paths and keys come from the traced program: control characters in them must
+ * not reach a terminal, where they could move the cursor or fake colours. C1 controls are
+ * matched in their UTF-8 form (U+0080..U+009F), which some terminals also obey. */
+static void put_text(FILE *out, const char *s)
+{
+	if (!s) {
+		fputc('?', out);
+		return;
+	}
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f) {
+			fprintf(out, "\\x%02x", *p);
+		} else if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			fprintf(out, "\\x%02x", p[1]);
+			p++;
+		} else {
+			fputc(*p, out);
+		}
+	}
+}
+
+static const char *plural(uint64_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
+/* "Write of", "Previous write of": the op with its first letter raised or not. */
+static void put_op(FILE *out, const char *op, bool capital)
+{
+	if (!op || !*op)
+		op = "access";
+	if (capital && *op >= 'a' && *op <= 'z') {
+		fputc(*op - 'a' + 'A', out);
+		op++;
+	}
+	put_text(out, op);
+}
+
+static void put_frame(FILE *out, const struct report_frame *f)
+{
+	put_text(out, f->function);
+	fputc(' ', out);
+	put_text(out, f->file);
+	if (f->line < 0)
+		fputs(":?", out);
+	else
+		fprintf(out, ":%d", f->line);
+}
+
+static void put_access(FILE *out, const struct style *c, const struct report_access *a,
+		       const char *var, bool previous)
+{
+	fprintf(out, "  %s", c->header);
+	if (previous)
+		fputs("Previous ", out);
+	put_op(out, a->op, !previous);
+	fputs(" of ", out);
+	put_text(out, var);
+	if (a->thread.name) {
+		fputs(" by thread \"", out);
+		put_text(out, a->thread.name);
+		fprintf(out, "\" (tid %" PRIu32 "):%s\n", a->thread.tid, c->reset);
+	} else {
+		fprintf(out, " by thread (tid %" PRIu32 "):%s\n", a->thread.tid, c->reset);
+	}
+
+	const struct report_stack *st = &a->stack;
+	for (size_t i = 0; i < st->nframes && st->frames; i++) {
+		fprintf(out, "    #%zu ", i);
+		put_frame(out, &st->frames[i]);
+		fputc('\n', out);
+	}
+	if (st->truncated)
+		fputs("    ...\n", out);
+	else if (st->nframes == 0 || !st->frames)
+		fputs("    <no Python frames>\n", out);
+
+	fprintf(out, "  %sLocks held: ", c->dim);
+	if (a->nlocks == 0 || !a->locks_held)
+		fputs("none", out);
+	for (size_t i = 0; i < a->nlocks && a->locks_held; i++) {
+		if (i > 0)
+			fputs(", ", out);
+		put_text(out, a->locks_held[i]);
+	}
+	fprintf(out, "%s\n", c->reset);
+}
+
+static void put_race(FILE *out, const struct style *c, const struct report_race *race)
+{
+	char var[1024];
+
+	report_variable_name(&race->variable, var, sizeof var);
+	fprintf(out, "%s\n%sWARNING: pyrace: data race on ", SEPARATOR, c->warning);
+	put_text(out, var);
+	if (race->kind) {
+		fputs(" (", out);
+		put_text(out, race->kind);
+		fputc(')', out);
+	}
+	fprintf(out, "%s\n", c->reset);
+	put_access(out, c, &race->current, var, false);
+	fputc('\n', out);
+	put_access(out, c, &race->previous, var, true);
+	fputc('\n', out);
+	if (race->occurrences > 1)
+		fprintf(out, "  Seen %" PRIu64 " times.\n", race->occurrences);
+	fprintf(out, "  Race id: %.16s\n%s\n", race->id, SEPARATOR);
+}
+
+static void put_summary(FILE *out, const struct report_race *race)
+{
+	char var[1024];
+	const struct report_stack *st = &race->current.stack;
+
+	report_variable_name(&race->variable, var, sizeof var);
+	fputs("SUMMARY: pyrace: data race on ", out);
+	put_text(out, var);
+	if (st->nframes == 0 || !st->frames) {
+		fputs(" (no Python frames)\n", out);
+		return;
+	}
+	const struct report_frame *f = &st->frames[0];
+	fputs(" at ", out);
+	put_text(out, f->file);
+	if (f->line < 0)
+		fputs(":?", out);
+	else
+		fprintf(out, ":%d", f->line);
+	fputs(" in ", out);
+	put_text(out, f->function);
+	fputc('\n', out);
+}
+
+/* Lost events and an early end are never hidden: a clean result from a partial trace would be a
+ * false all-clear. */
+static void put_counts(FILE *out, const struct style *c, const struct report *r)
+{
+	const struct report_stats *st = &r->stats;
+	const char *counts_fmt = "%" PRIu64 " %s, %" PRIu64 " %s, %" PRIu64 " %s";
+
+	if (r->nraces == 0) {
+		fputs("pyrace: no races found (", out);
+	} else {
+		fprintf(out, "pyrace: %zu %s in ", r->nraces, r->nraces == 1 ? "race" : "races");
+	}
+	fprintf(out, counts_fmt, st->threads, plural(st->threads, "thread", "threads"), st->events,
+		plural(st->events, "event", "events"), st->lost_events,
+		plural(st->lost_events, "lost event", "lost events"));
+	if (r->nraces == 0)
+		fputc(')', out);
+	if (r->suppressed > 0)
+		fprintf(out, "; %" PRIu64 " %s suppressed", r->suppressed,
+			plural(r->suppressed, "race", "races"));
+	fputc('\n', out);
+
+	if (st->lost_events == 0 && !st->ended_early)
+		return;
+	fprintf(out, "%spyrace: results are incomplete: ", c->warning);
+	if (st->lost_events > 0)
+		fprintf(out, "%" PRIu64 " %s could not be delivered by the kernel", st->lost_events,
+			plural(st->lost_events, "event", "events"));
+	if (st->lost_events > 0 && st->ended_early)
+		fputs(" and ", out);
+	if (st->ended_early)
+		fputs("the trace ended before the program did", out);
+	fprintf(out, "; races may be missing%s\n", c->reset);
+}
+
+void report_write_text(const struct report *r, FILE *out, int color)
+{
+	const struct style *c = color ? &ansi : &plain;
+
+	for (size_t i = 0; i < r->nraces && r->races; i++)
+		put_race(out, c, &r->races[i]);
+	for (size_t i = 0; i < r->nraces && r->races; i++)
+		put_summary(out, &r->races[i]);
+	put_counts(out, c, r);
+}

@@ -16,6 +16,8 @@ enum pyrace_event_type {
 	PYEV_WATCH,      /* a dict becomes watched: a module dict or a dict bound to a global */
 	PYEV_UNWATCH,    /* a watched dict was freed */
 	PYEV_SYNC,       /* lock, thread or queue hand-off */
+	PYEV_CODE_FREED, /* a code object died: its address may now hold another one */
+	PYEV_FINALIZE,   /* the interpreter starts shutting down */
 };
 
 /* Operations of PYEV_ACCESS. Keep in step with op_names in collector/event_names.c. */

@@ -11,6 +11,11 @@ const volatile struct pyrace_layout L = {};
 /* Wake the consumer only once this much data waits: one wake-up per event costs more than the
  * event itself. The consumer also polls on a short timeout, so nothing is left behind. */
 const volatile __u64 wakeup_bytes = 256 * 1024;
+/* pyrace run only: stop the program as its interpreter shuts down, until the consumer has read
+ * every code object that the events so far refer to (they are freed during shutdown). */
+const volatile __u8 stop_at_finalize = 0;
+
+#define SIGSTOP 19
 
 #define PY_TPFLAGS_DICT_SUBCLASS (1UL << 29)
 
@@ -114,16 +119,21 @@ static __always_inline struct pyrace_event *new_event(__u8 type, __u8 op)
 	return e;
 }
 
-static __always_inline void submit(struct pyrace_event *e)
+static __always_inline void submit_flags(struct pyrace_event *e, __u64 force)
 {
 	__u64 size = PYRACE_EVENT_HEADER_SIZE + (__u64)e->nframes * sizeof(struct pyrace_frame);
 	if (size > sizeof(*e))
 		size = sizeof(*e);
 	__u64 flags = BPF_RB_NO_WAKEUP;
-	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+	if (force || bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
 		flags = BPF_RB_FORCE_WAKEUP;
 	if (bpf_ringbuf_output(&events, e, size, flags))
 		count(0);
+}
+
+static __always_inline void submit(struct pyrace_event *e)
+{
+	submit_flags(e, 0);
 }
 
 /* Walks the current thread's interpreter frames: (code object, instruction index) pairs. */
@@ -537,5 +547,28 @@ int BPF_KRETPROBE(queue_get_return, __u64 item)
 		return 0;
 	if (item)
 		emit_sync(ctx, PYSYNC_QUEUE_GET, s.obj, item, 0, 0);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(code_dealloc, __u64 code)
+{
+	struct pyrace_event *e = new_event(PYEV_CODE_FREED, 0);
+	if (!e)
+		return 0;
+	e->obj = code;
+	submit(e);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(finalize)
+{
+	struct pyrace_event *e = new_event(PYEV_FINALIZE, 0);
+	if (!e)
+		return 0;
+	submit_flags(e, 1);
+	if (stop_at_finalize)
+		bpf_send_signal(SIGSTOP);
 	return 0;
 }

@@ -44,6 +44,14 @@ static int handle_event(void *ctx, void *data, size_t size)
 	const struct pyrace_event *e = data;
 	if (size < PYRACE_EVENT_HEADER_SIZE)
 		return 0;
+	if (e->type == PYEV_CODE_FREED) {
+		u64map_remove(&c->code_seen, e->obj, 0);
+		return 0;
+	}
+	if (e->type == PYEV_FINALIZE) {
+		c->finalizing = 1;
+		return 0;
+	}
 	size_t nframes = e->nframes;
 	if (PYRACE_EVENT_HEADER_SIZE + nframes * sizeof(struct pyrace_frame) > size)
 		nframes = (size - PYRACE_EVENT_HEADER_SIZE) / sizeof(struct pyrace_frame);
@@ -69,7 +77,11 @@ int consumer_init(struct consumer *c, int ring_fd, struct trace_writer *w, pid_t
 
 int consumer_poll(struct consumer *c, int timeout_ms)
 {
+	/* producers skip wake-ups for small amounts of data, so read what is there either way */
 	int n = ring_buffer__poll(c->rb, timeout_ms);
+	int more = ring_buffer__consume(c->rb);
+	if (n >= 0 && more > 0)
+		n += more;
 	trace_writer_flush(c->writer);
 	return n;
 }

@@ -30,8 +30,8 @@ static struct bpf_program *program_by_name(struct pyrace_bpf *skel, const char *
 	return bpf_object__find_program_by_name(skel->obj, name);
 }
 
-struct probes *probes_attach(const struct interp_info *in, pid_t pid, char *why, size_t whylen,
-			     int *not_permitted)
+struct probes *probes_attach(const struct interp_info *in, pid_t pid, int stop_at_finalize,
+			     char *why, size_t whylen, int *not_permitted)
 {
 	*not_permitted = 0;
 	libbpf_set_print(silent_print);
@@ -46,6 +46,7 @@ struct probes *probes_attach(const struct interp_info *in, pid_t pid, char *why,
 		goto fail;
 	}
 	p->skel->rodata->L = in->layout;
+	p->skel->rodata->stop_at_finalize = stop_at_finalize != 0;
 	int err = pyrace_bpf__load(p->skel);
 	if (err) {
 		*not_permitted = err == -EPERM || err == -EACCES;

@@ -133,7 +133,7 @@ int record_command(char *const argv[], const struct record_options *opts)
 	write_target(w, &l, argv);
 	char why[512];
 	int not_permitted;
-	struct probes *probes = probes_attach(&l.interp, l.pid, why, sizeof(why), &not_permitted);
+	struct probes *probes = probes_attach(&l.interp, l.pid, 1, why, sizeof(why), &not_permitted);
 	if (!probes) {
 		trace_writer_close(w);
 		int rc = run_untraced(&l, why);
@@ -157,9 +157,25 @@ int record_command(char *const argv[], const struct record_options *opts)
 	double start = now_s();
 	launch_resume(&l);
 	struct trace_stats stats = {.exit_status = -1};
+	int continued = 0;
 	for (;;) {
 		consumer_poll(&c, 50);
 		int status;
+		if (c.finalizing && !continued) {
+			/* the program stopped itself at shutdown: read everything, then let it go on */
+			pid_t s;
+			while ((s = waitpid(l.pid, &status, WUNTRACED)) < 0 && errno == EINTR)
+				;
+			consumer_drain(&c);
+			continued = 1;
+			if (s == l.pid && WIFSTOPPED(status)) {
+				kill(l.pid, SIGCONT);
+			} else if (s == l.pid) {
+				stats.exit_status = status;
+				stats.ended_early = WIFSIGNALED(status);
+				break;
+			}
+		}
 		pid_t r = waitpid(l.pid, &status, WNOHANG);
 		if (r == l.pid) {
 			stats.exit_status = status;

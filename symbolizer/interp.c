@@ -34,6 +34,8 @@ const struct probe_spec probe_specs[] = {
 	{"thread_spawn", "PyThread_start_new_thread", 0, PROBE_IN_CORE, "thread start"},
 	{"thread_begin", "thread_run", 0, PROBE_IN_CORE, "thread start"},
 	{"thread_exit", "release_sentinel", 0, PROBE_IN_CORE, "thread join"},
+	{"code_dealloc", "code_dealloc", 0, PROBE_IN_CORE, "code object lifetime"},
+	{"finalize", "Py_FinalizeEx", 0, PROBE_IN_CORE, "interpreter shutdown"},
 	{"queue_put", "_queue_SimpleQueue_put", 0, PROBE_IN_QUEUE, "SimpleQueue"},
 	{"queue_put", "_queue_SimpleQueue_put_nowait", 0, PROBE_IN_QUEUE, "SimpleQueue"},
 	{"queue_get_entry", "_queue_SimpleQueue_get", 0, PROBE_IN_QUEUE, "SimpleQueue"},

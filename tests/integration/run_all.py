@@ -1,0 +1,510 @@
+#!/usr/bin/env python3
+"""pyrace integration tests (run by `make integration` from the repository root).
+
+Runs ./pyrace on every labelled program in tests/corpus/ and on
+examples/cell_cache.py, under each interpreter, and checks that the reported
+races are exactly the program's `# expect:` header; then checks pyrace's
+handling of bad input.
+
+    tests/integration/run_all.py [--only SUBSTRING] [--interp PATH] [-j N]
+
+Prints one `ok NAME` or `FAIL NAME` line per case (details indented below a
+failure) and finally `N passed, N failed`; exits 1 if anything failed.
+Needs root (pyrace does) and the standard library only.
+"""
+
+import argparse
+import json
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PYRACE = "./pyrace"  # run with cwd=ROOT
+CORPUS_DIR = os.path.join("tests", "corpus")
+EXAMPLES = [os.path.join("examples", "cell_cache.py")]
+WORK_DIR = os.path.join("tests", ".work")  # scratch space, ignored by git
+
+SYSTEM_PYTHON = "/usr/bin/python3.11"
+TIMEOUT = 60  # seconds per pyrace invocation
+EXIT_OK = 0
+EXIT_USAGE = 1
+EXIT_SETUP = 2
+EXIT_RACES = 66
+RACE_KINDS = ("write-write", "read-write", "write-read")
+NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+STDERR_LINES_SHOWN = 80
+
+
+class CaseFailure(Exception):
+    """A test case's expectations were not met; args[0] is a list of problems."""
+
+
+# --- running commands ------------------------------------------------------------
+
+
+class Result:
+    def __init__(self, cmd, returncode, stdout, stderr, timed_out):
+        self.cmd = cmd
+        self.returncode = returncode
+        self.stdout = stdout
+        self.stderr = stderr
+        self.timed_out = timed_out
+
+
+def run(cmd, timeout=TIMEOUT):
+    """Run cmd in ROOT; on timeout kill its whole process group."""
+    try:
+        proc = subprocess.Popen(
+            cmd,
+            cwd=ROOT,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+            universal_newlines=True,
+            errors="replace",
+        )
+    except OSError as exc:
+        return Result(cmd, None, "", "cannot execute %s: %s" % (cmd[0], exc), False)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+        return Result(cmd, proc.returncode, out, err, False)
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        try:
+            out, err = proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:  # something outside the group holds the pipes
+            proc.kill()
+            out, err = "", ""
+        return Result(cmd, proc.returncode, out, err, True)
+
+
+def describe(result):
+    """Lines that help debug a failed command."""
+    lines = ["command: %s" % " ".join(shlex.quote(c) for c in result.cmd)]
+    if result.timed_out:
+        lines.append("timed out after %d s (killed)" % TIMEOUT)
+    else:
+        lines.append("exit status: %s" % result.returncode)
+    err = result.stderr.rstrip("\n").split("\n") if result.stderr.strip() else []
+    if not err:
+        lines.append("stderr: (empty)")
+    else:
+        lines.append("stderr:")
+        if len(err) > STDERR_LINES_SHOWN:
+            lines.append("  ... (%d earlier lines not shown)" % (len(err) - STDERR_LINES_SHOWN))
+            err = err[-STDERR_LINES_SHOWN:]
+        lines.extend("  | " + line for line in err)
+    return lines
+
+
+def single_line(text):
+    """The stderr text as one line, or None unless it is exactly one non-empty line."""
+    lines = text.rstrip("\n").split("\n")
+    if len(lines) == 1 and lines[0].strip():
+        return lines[0]
+    return None
+
+
+# --- corpus programs -------------------------------------------------------------
+
+
+def parse_expect(program):
+    """The set of variables a program's `# expect:` header lines name (empty for `none`)."""
+    with open(os.path.join(ROOT, program), encoding="utf-8") as f:
+        text = f.read()
+    expected = set()
+    saw_none = False
+    saw_any = False
+    for number, line in enumerate(text.splitlines()):
+        if number == 0 and line.startswith("#!"):
+            continue
+        if not line.startswith("#"):
+            break  # the header is the leading block of comment lines
+        body = line[1:].strip()
+        if not body.startswith("expect:"):
+            continue
+        value = body[len("expect:"):].strip()
+        saw_any = True
+        if value == "none":
+            saw_none = True
+        elif value:
+            expected.add(value)
+        else:
+            raise CaseFailure(["%s: empty '# expect:' line" % program])
+    if not saw_any:
+        raise CaseFailure(["%s: no '# expect:' header line" % program])
+    if saw_none and expected:
+        raise CaseFailure(["%s: '# expect: none' together with variables" % program])
+    return expected
+
+
+def variable_name(variable):
+    """module.NAME, module.NAME['key'], module.NAME[3] or module.NAME[*]."""
+    if not isinstance(variable, dict):
+        raise ValueError("variable is not an object: %r" % (variable,))
+    module = variable.get("module")
+    name = variable.get("name")
+    container = variable.get("container")
+    if not isinstance(module, str) or not module or not isinstance(name, str) or not name:
+        raise ValueError("variable without module/name: %r" % (variable,))
+    base = "%s.%s" % (module, name)
+    key = variable.get("key")
+    if container == "global":
+        if key is not None:
+            raise ValueError("global variable with a key: %r" % (variable,))
+        return base
+    if container != "dict":
+        raise ValueError("unknown container %r in %r" % (container, variable))
+    if key is None:
+        return base + "[*]"
+    if not isinstance(key, str):
+        raise ValueError("key is not text: %r" % (variable,))
+    key_type = variable.get("key_type")
+    if not isinstance(key_type, str) or not key_type:
+        raise ValueError("dict key without key_type: %r" % (variable,))
+    if key_type == "str":
+        return "%s['%s']" % (base, key)
+    return "%s[%s]" % (base, key)
+
+
+def is_code_line(line):
+    stripped = line.strip()
+    return bool(stripped) and not stripped.startswith("#")
+
+
+def check_stack(label, access, program, source_lines):
+    """Problems with one side (`current`/`previous`) of a race."""
+    if not isinstance(access, dict):
+        return ["%s: missing or not an object" % label]
+    stack = access.get("stack")
+    if not isinstance(stack, list) or not stack:
+        return ["%s.stack is empty or missing" % label]
+    frame = stack[0]
+    if not isinstance(frame, dict):
+        return ["%s.stack[0] is not an object: %r" % (label, frame)]
+    problems = []
+    for field in ("file", "function", "line"):
+        if field not in frame:
+            problems.append("%s.stack[0] has no %r" % (label, field))
+    if problems:
+        return problems
+    where = "%s.stack[0] = %s:%s in %s" % (label, frame["file"], frame["line"], frame["function"])
+    if not isinstance(frame["function"], str) or not frame["function"]:
+        problems.append("%s: empty function name" % where)
+    path = frame["file"]
+    if not isinstance(path, str) or not path:
+        return problems + ["%s: empty file name" % where]
+    if os.path.realpath(os.path.join(ROOT, path)) != os.path.realpath(os.path.join(ROOT, program)):
+        problems.append("%s: innermost frame is not in %s" % (where, program))
+        return problems
+    line = frame["line"]
+    if not isinstance(line, int) or isinstance(line, bool) or line <= 0:
+        problems.append("%s: line is not a positive integer" % where)
+    elif line > len(source_lines):
+        problems.append("%s: line is past the end of the file (%d lines)" % (where, len(source_lines)))
+    elif not is_code_line(source_lines[line - 1]):
+        problems.append("%s: line %d holds no code: %r" % (where, line, source_lines[line - 1]))
+    return problems
+
+
+def check_report(path, program):
+    """(names of the reported variables, problems) from pyrace's JSON report."""
+    try:
+        with open(os.path.join(ROOT, path), encoding="utf-8") as f:
+            report = json.load(f)
+    except FileNotFoundError:
+        return None, ["no JSON report was written to %s" % path]
+    except (OSError, ValueError) as exc:
+        return None, ["JSON report %s does not parse: %s" % (path, exc)]
+    if not isinstance(report, dict):
+        return None, ["JSON report is not an object"]
+    problems = []
+    stats = report.get("stats")
+    if not isinstance(stats, dict) or "lost_events" not in stats:
+        problems.append("stats.lost_events is missing")
+    elif stats["lost_events"] != 0:
+        problems.append("stats.lost_events = %r, expected 0" % (stats["lost_events"],))
+    races = report.get("races")
+    if not isinstance(races, list):
+        return None, problems + ["races is missing or not a list"]
+    with open(os.path.join(ROOT, program), encoding="utf-8") as f:
+        source_lines = f.read().splitlines()
+    names = []
+    for index, race in enumerate(races):
+        if not isinstance(race, dict):
+            problems.append("races[%d] is not an object" % index)
+            continue
+        try:
+            name = variable_name(race.get("variable"))
+        except ValueError as exc:
+            problems.append("races[%d]: %s" % (index, exc))
+            continue
+        names.append(name)
+        if race.get("kind") not in RACE_KINDS:
+            problems.append("%s: kind %r is not one of %s" % (name, race.get("kind"), ", ".join(RACE_KINDS)))
+        occurrences = race.get("occurrences")
+        if not isinstance(occurrences, int) or isinstance(occurrences, bool) or occurrences < 1:
+            problems.append("%s: occurrences = %r, expected an integer >= 1" % (name, occurrences))
+        for side in ("current", "previous"):
+            for problem in check_stack(side, race.get(side), program, source_lines):
+                problems.append("%s: %s" % (name, problem))
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        problems.append("variables reported more than once: %s" % ", ".join(duplicates))
+    return set(names), problems
+
+
+def format_set(names):
+    return ", ".join(sorted(names)) if names else "(none)"
+
+
+def tag(interpreter):
+    return interpreter.strip("/").replace("/", "_")
+
+
+def program_case(program, interpreter):
+    def case():
+        expected = parse_expect(program)
+        if not os.access(interpreter, os.X_OK):
+            raise CaseFailure(["interpreter %s not found or not executable" % interpreter])
+        json_path = os.path.join(WORK_DIR, "%s.%s.json" % (os.path.basename(program)[:-3], tag(interpreter)))
+        try:
+            os.remove(os.path.join(ROOT, json_path))
+        except FileNotFoundError:
+            pass
+        result = run([PYRACE, "run", "--json", json_path, "--", interpreter, program])
+        problems = []
+        want_status = EXIT_RACES if expected else EXIT_OK
+        if result.timed_out:
+            problems.append("pyrace did not finish within %d s" % TIMEOUT)
+        elif result.returncode != want_status:
+            problems.append("exit status %s, expected %d" % (result.returncode, want_status))
+        got = None
+        if not result.timed_out:
+            got, report_problems = check_report(json_path, program)
+            problems.extend(report_problems)
+        if got is not None and got != expected:
+            problems.append("reported variables differ from the expected ones")
+            if expected - got:
+                problems.append("  missing:    %s" % format_set(expected - got))
+            if got - expected:
+                problems.append("  unexpected: %s" % format_set(got - expected))
+        if problems:
+            details = ["expected: %s" % format_set(expected)]
+            details.append("reported: %s" % (format_set(got) if got is not None else "(no usable report)"))
+            details.extend(problems)
+            if os.path.exists(os.path.join(ROOT, json_path)):
+                details.append("report kept in %s" % json_path)
+            details.extend(describe(result))
+            raise CaseFailure(details)
+        os.remove(os.path.join(ROOT, json_path))
+
+    return "%s [%s]" % (program, interpreter), case
+
+
+# --- bad input ------------------------------------------------------------------
+
+
+def expect_status(result, status):
+    if result.timed_out:
+        return ["pyrace did not finish within %d s" % TIMEOUT]
+    if result.returncode != status:
+        return ["exit status %s, expected %d" % (result.returncode, status)]
+    return []
+
+
+def finish(result, problems):
+    if problems:
+        raise CaseFailure(problems + describe(result))
+
+
+def case_no_arguments():
+    result = run([PYRACE])
+    finish(result, expect_status(result, EXIT_USAGE))
+
+
+def case_run_without_command():
+    result = run([PYRACE, "run"])
+    finish(result, expect_status(result, EXIT_USAGE))
+
+
+def case_command_not_found():
+    result = run([PYRACE, "run", "--", "/nonexistent/cmd"])
+    problems = expect_status(result, EXIT_USAGE)
+    line = single_line(result.stderr)
+    if line is None:
+        problems.append("stderr is not exactly one line")
+    elif "not found" not in line.lower():
+        problems.append("stderr does not say 'not found'")
+    finish(result, problems)
+
+
+def case_not_cpython():
+    marker = os.path.join(WORK_DIR, "not-cpython.ran")
+    marker_abs = os.path.join(ROOT, marker)
+    try:
+        os.remove(marker_abs)
+    except FileNotFoundError:
+        pass
+    result = run([PYRACE, "run", "--", "sh", "-c", "echo ran > %s" % shlex.quote(marker_abs)])
+    problems = expect_status(result, EXIT_SETUP)
+    if not os.path.exists(marker_abs):
+        problems.append("the command did not run (%s was not created)" % marker)
+    else:
+        os.remove(marker_abs)
+    if "not a cpython" not in result.stderr.lower():
+        problems.append("stderr does not mention 'not a CPython'")
+    finish(result, problems)
+
+
+def case_not_root():
+    cmd = [PYRACE, "run", "--", "python3", "-c", "pass"]
+    if os.geteuid() == 0:
+        cmd = NOBODY + cmd
+    result = run(cmd)
+    problems = expect_status(result, EXIT_USAGE)
+    if result.returncode in (126, 127):
+        problems.append("(user nobody may be unable to execute %s in %s)" % (PYRACE, ROOT))
+    line = single_line(result.stderr)
+    if line is None:
+        problems.append("stderr is not exactly one line")
+    elif "root" not in line.lower():
+        problems.append("stderr does not mention root")
+    finish(result, problems)
+
+
+def case_missing_debug_info():
+    result = run([PYRACE, "run", "--debug-dir", "/nonexistent", "--", SYSTEM_PYTHON, "-c", "pass"])
+    problems = expect_status(result, EXIT_SETUP)
+    if "python3.11-dbg" not in result.stderr:
+        problems.append("stderr does not name the package python3.11-dbg")
+    finish(result, problems)
+
+
+CLI_CASES = [
+    ("cli: no arguments -> exit 1", case_no_arguments),
+    ("cli: run without a command -> exit 1", case_run_without_command),
+    ("cli: run -- /nonexistent/cmd -> exit 1, 'not found'", case_command_not_found),
+    ("cli: run -- sh -c ... -> command runs, exit 2, 'not a CPython'", case_not_cpython),
+    ("cli: not root -> exit 1, one line about root", case_not_root),
+    ("cli: --debug-dir /nonexistent -> exit 2, names python3.11-dbg", case_missing_debug_info),
+]
+
+
+# --- interpreters and case selection -------------------------------------------------
+
+
+def is_elf(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read(4) == b"\x7fELF"
+    except OSError:
+        return False
+
+
+def resolve_interpreter(path):
+    """A launcher script (pyenv shim) is replaced by the interpreter it runs."""
+    found = shutil.which(path)
+    if found is None:
+        return path  # reported by the cases that use it
+    if is_elf(os.path.realpath(found)):
+        return found
+    probe = run([found, "-c", "import sys; print(sys.executable)"], timeout=30)
+    executable = probe.stdout.strip()
+    if probe.returncode == 0 and executable and is_elf(os.path.realpath(executable)):
+        return executable
+    return found
+
+
+def interpreters(selected):
+    if selected:
+        return [resolve_interpreter(selected)]
+    result = [SYSTEM_PYTHON]
+    on_path = shutil.which("python3")
+    if on_path:
+        resolved = resolve_interpreter(on_path)
+        if os.path.realpath(resolved) != os.path.realpath(SYSTEM_PYTHON):
+            result.append(resolved)
+    return result
+
+
+def all_cases(interps):
+    cases = []
+    corpus_abs = os.path.join(ROOT, CORPUS_DIR)
+    programs = sorted(
+        os.path.join(CORPUS_DIR, name) for name in os.listdir(corpus_abs) if name.endswith(".py")
+    ) if os.path.isdir(corpus_abs) else []
+    if not programs:
+        def empty_corpus():
+            raise CaseFailure(["no programs in %s" % CORPUS_DIR])
+        cases.append(("corpus is not empty", empty_corpus))
+    for program in programs + EXAMPLES:
+        for interpreter in interps:
+            cases.append(program_case(program, interpreter))
+    cases.extend(CLI_CASES)
+    return cases
+
+
+def execute(case):
+    name, fn = case
+    try:
+        fn()
+        return name, None
+    except CaseFailure as exc:
+        return name, exc.args[0]
+    except Exception as exc:  # a bug in this script must fail the case, not the run
+        return name, ["unexpected error in the test driver: %s: %s" % (type(exc).__name__, exc)]
+
+
+def main():
+    parser = argparse.ArgumentParser(description="pyrace integration tests")
+    parser.add_argument("--only", metavar="SUBSTRING", help="run only the cases whose name contains SUBSTRING")
+    parser.add_argument("--interp", metavar="PATH", help="run the programs under this interpreter only")
+    parser.add_argument("-j", dest="jobs", metavar="N", type=int, default=1, help="run N cases in parallel (default 1)")
+    args = parser.parse_args()
+    if args.jobs < 1:
+        parser.error("-j must be at least 1")
+
+    os.makedirs(os.path.join(ROOT, WORK_DIR), exist_ok=True)
+    interps = interpreters(args.interp)
+    cases = all_cases(interps)
+    if args.only:
+        cases = [c for c in cases if args.only in c[0]]
+    print("interpreters: %s" % ", ".join(interps))
+    sys.stdout.flush()
+    if not cases:
+        print("no case matches %r" % args.only, file=sys.stderr)
+        print("0 passed, 0 failed")
+        return 1
+    if not os.access(os.path.join(ROOT, PYRACE), os.X_OK):
+        print("%s is missing or not executable in %s: build it with make" % (PYRACE, ROOT), file=sys.stderr)
+        print("0 passed, %d failed" % len(cases))
+        return 1
+
+    passed = failed = 0
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        for name, problems in pool.map(execute, cases):  # results in case order
+            if problems is None:
+                passed += 1
+                print("ok   %s" % name)
+            else:
+                failed += 1
+                print("FAIL %s" % name)
+                for line in problems:
+                    print("       %s" % line)
+            sys.stdout.flush()
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -41,6 +41,7 @@ enum pyrace_sync_op {
 	PYSYNC_THREAD_EXIT,  /* obj = the thread's sentinel lock, released as the thread ends */
 	PYSYNC_QUEUE_PUT,	   /* obj = queue, aux = item */
 	PYSYNC_QUEUE_GET,	   /* obj = queue, aux = item */
+	PYSYNC_LOCK_FREED,	   /* obj = lock: its address may now hold another lock */
 };
 
 enum pyrace_watch_kind {

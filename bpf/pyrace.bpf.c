@@ -500,6 +500,13 @@ int BPF_KPROBE(lock_release, __u64 lock)
 	return 0;
 }
 
+SEC("uprobe")
+int BPF_KPROBE(lock_dealloc, __u64 lock)
+{
+	emit_sync(ctx, PYSYNC_LOCK_FREED, lock, 0, 0, 0);
+	return 0;
+}
+
 /* PyThread_start_new_thread(func, boot) in the parent; thread_run(boot) in the child. */
 SEC("uprobe")
 int BPF_KPROBE(thread_spawn, __u64 func, __u64 boot)

@@ -192,16 +192,28 @@ static void push_held(struct hb *h, uint32_t t, uint32_t lock)
 	th->held[th->nheld++] = lock;
 }
 
-static void pop_held(struct hb *h, uint32_t t, uint32_t lock)
+static int pop_held(struct hb *h, uint32_t t, uint32_t lock)
 {
 	struct hb_thread *th = &h->threads[t];
 	for (size_t i = th->nheld; i > 0; i--) {
 		if (th->held[i - 1] == lock) {
 			memmove(&th->held[i - 1], &th->held[i], (th->nheld - i) * sizeof(*th->held));
 			th->nheld--;
-			return;
+			return 1;
 		}
 	}
+	return 0;
+}
+
+/* A Lock may be released by a thread other than its holder (Condition waiters are): the holder
+ * no longer holds it. */
+static void release_held(struct hb *h, uint32_t t, uint32_t lock)
+{
+	if (pop_held(h, t, lock))
+		return;
+	for (size_t other = 0; other < h->nthreads; other++)
+		if (pop_held(h, (uint32_t)other, lock))
+			return;
 }
 
 static void release_into(struct hb *h, uint32_t t, struct vclock *dst)
@@ -256,6 +268,26 @@ size_t hb_lockset(const struct hb *h, uint32_t lockset, const uint32_t **locks)
 	return items[0];
 }
 
+/* Qualified name of the innermost frame of an event, or "" when it has none. */
+static const char *innermost_function(const struct hb *h, const struct pyrace_event *e)
+{
+	const struct code_entry *c = e->nframes ? code_table_get(h->code, e->frames[0].code) : NULL;
+	return c ? c->qualname : "";
+}
+
+/* A lock died: forget it, so that a new lock at the same address starts a history of its own. */
+static void forget_lock(struct hb *h, uint64_t addr)
+{
+	uint64_t *slot = u64map_get(&h->lock_by_addr, addr, 0);
+	if (!slot)
+		return;
+	uint32_t lock = (uint32_t)(*slot - 1);
+	for (size_t t = 0; t < h->nthreads; t++)
+		while (pop_held(h, (uint32_t)t, lock))
+			;
+	u64map_remove(&h->lock_by_addr, addr, 0);
+}
+
 static void on_sync(struct hb *h, const struct pyrace_event *e, uint32_t t)
 {
 	struct hb_thread *th = &h->threads[t];
@@ -265,16 +297,22 @@ static void on_sync(struct hb *h, const struct pyrace_event *e, uint32_t t)
 		if (!l || l->ignored)
 			return;
 		vclock_join(&h->threads[t].vc, &l->vc);
-		push_held(h, t, (uint32_t)(l - h->locks));
+		if (!l->sentinel && strcmp(innermost_function(h, e), "Thread._set_tstate_lock") == 0)
+			l->sentinel = 1;
+		if (!l->sentinel)
+			push_held(h, t, (uint32_t)(l - h->locks));
 		return;
 	}
+	case PYSYNC_LOCK_FREED:
+		forget_lock(h, e->obj);
+		return;
 	case PYSYNC_RELEASE:
 	case PYSYNC_THREAD_EXIT: {
 		struct hb_lock *l = lock_of(h, e->obj);
 		if (!l || l->ignored)
 			return;
 		if (e->op == PYSYNC_RELEASE)
-			pop_held(h, t, (uint32_t)(l - h->locks));
+			release_held(h, t, (uint32_t)(l - h->locks));
 		release_into(h, t, &l->vc);
 		return;
 	}

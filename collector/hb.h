@@ -34,6 +34,7 @@ struct hb_lock {
 	struct vclock vc;
 	int64_t binding; /* shadow the lock was last stored in (module.NAME), -1 when none */
 	int ignored;	 /* the interpreter's own bookkeeping lock: not synchronisation */
+	int sentinel;	 /* a thread's _tstate_lock: held for its whole life, never "held" data */
 };
 
 enum hb_var_kind {

@@ -31,6 +31,8 @@ const struct probe_spec probe_specs[] = {
 	{"lock_release", "rlock_release_save", 0, PROBE_IN_CORE, "Condition on RLock"},
 	{"lock_acquire_entry", "rlock_acquire_restore", 0, PROBE_IN_CORE, "Condition on RLock"},
 	{"lock_restore_return", "rlock_acquire_restore", 1, PROBE_IN_CORE, "Condition on RLock"},
+	{"lock_dealloc", "lock_dealloc", 0, PROBE_IN_CORE, "lock lifetime"},
+	{"lock_dealloc", "rlock_dealloc", 0, PROBE_IN_CORE, "lock lifetime"},
 	{"thread_spawn", "PyThread_start_new_thread", 0, PROBE_IN_CORE, "thread start"},
 	{"thread_begin", "thread_run", 0, PROBE_IN_CORE, "thread start"},
 	{"thread_exit", "release_sentinel", 0, PROBE_IN_CORE, "thread join"},

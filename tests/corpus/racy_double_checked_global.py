@@ -1,5 +1,9 @@
-# corpus: double-checked locking on a module global: the unlocked "is None" read is invisible and the only rebinding is under the lock
-# expect: none
+# corpus: double-checked locking on a module global: the unlocked "is None" check races with the locked rebinding
+# expect: __main__.SERVICE
+
+# Like racy_double_checked_dict.py: the first check reads SERVICE outside LOCK, so nothing orders
+# it with the rebinding another thread does under LOCK. (LOAD_GLOBAL reads are seen while the
+# function is not yet specialised, which holds for its first calls.)
 
 import threading
 import time

@@ -13,11 +13,11 @@
 
 enum pyrace_event_type {
 	PYEV_ACCESS = 1, /* a read or write of a key of a watched dict */
-	PYEV_WATCH,      /* a dict becomes watched: a module dict or a dict bound to a global */
-	PYEV_UNWATCH,    /* a watched dict was freed */
-	PYEV_SYNC,       /* lock, thread or queue hand-off */
+	PYEV_WATCH,	 /* a dict becomes watched: a module dict or a dict bound to a global */
+	PYEV_UNWATCH,	 /* a watched dict was freed */
+	PYEV_SYNC,	 /* lock, thread or queue hand-off */
 	PYEV_CODE_FREED, /* a code object died: its address may now hold another one */
-	PYEV_FINALIZE,   /* the interpreter starts shutting down */
+	PYEV_FINALIZE,	 /* the interpreter starts shutting down */
 };
 
 /* Operations of PYEV_ACCESS. Keep in step with op_names in collector/event_names.c. */
@@ -34,19 +34,20 @@ enum pyrace_access_op {
 
 /* Operations of PYEV_SYNC; `obj` says which object. */
 enum pyrace_sync_op {
-	PYSYNC_ACQUIRE = 1, /* obj = lock (Lock or RLock), successful acquire only */
-	PYSYNC_RELEASE,	  /* obj = lock */
+	PYSYNC_ACQUIRE = 1,  /* obj = lock (Lock or RLock), successful acquire only */
+	PYSYNC_RELEASE,	     /* obj = lock */
 	PYSYNC_THREAD_SPAWN, /* obj = boot pointer, in the parent */
 	PYSYNC_THREAD_BEGIN, /* obj = boot pointer, in the child */
 	PYSYNC_THREAD_EXIT,  /* obj = the thread's sentinel lock, released as the thread ends */
-	PYSYNC_QUEUE_PUT,	   /* obj = queue, aux = item */
-	PYSYNC_QUEUE_GET,	   /* obj = queue, aux = item */
-	PYSYNC_LOCK_FREED,	   /* obj = lock: its address may now hold another lock */
+	PYSYNC_QUEUE_PUT,    /* obj = queue, aux = item */
+	PYSYNC_QUEUE_GET,    /* obj = queue, aux = item */
+	PYSYNC_LOCK_FREED,   /* obj = lock: its address may now hold another lock */
 };
 
 enum pyrace_watch_kind {
-	PYWATCH_MODULE = 1, /* a module's __dict__; key = module name */
-	PYWATCH_GLOBAL_DICT, /* a dict bound to a module global; aux = module dict, key = global name */
+	PYWATCH_MODULE = 1,  /* a module's __dict__; key = module name */
+	PYWATCH_GLOBAL_DICT, /* a dict bound to a module global; aux = module dict, key = global
+				name */
 };
 
 enum pyrace_key_kind {
@@ -57,8 +58,8 @@ enum pyrace_key_kind {
 };
 
 struct pyrace_frame {
-	__u64 code;	 /* PyCodeObject address in the target */
-	__u32 instr;	 /* code unit index of the instruction being executed */
+	__u64 code;  /* PyCodeObject address in the target */
+	__u32 instr; /* code unit index of the instruction being executed */
 	__u32 reserved;
 };
 
@@ -71,27 +72,28 @@ struct pyrace_event {
 	__u8 op;
 	__u8 nframes;
 	__u8 key_kind;
-	__u8 key_len;	 /* bytes of text used */
-	__u8 truncated;	 /* 1: the Python stack was deeper than PYRACE_MAX_FRAMES */
+	__u8 key_len;	/* bytes of text used */
+	__u8 truncated; /* 1: the Python stack was deeper than PYRACE_MAX_FRAMES */
 	__u16 reserved;
-	__u64 obj;	 /* dict, lock, boot pointer or queue */
-	__u64 aux;	 /* see the op */
-	__u64 key_id;	 /* identity of the key within its dict */
+	__u64 obj;    /* dict, lock, boot pointer or queue */
+	__u64 aux;    /* see the op */
+	__u64 key_id; /* identity of the key within its dict */
 	char key[PYRACE_KEY_MAX];
 	struct pyrace_frame frames[PYRACE_MAX_FRAMES];
 };
 
-#define PYRACE_EVENT_HEADER_SIZE (sizeof(struct pyrace_event) - sizeof(struct pyrace_frame) * PYRACE_MAX_FRAMES)
+#define PYRACE_EVENT_HEADER_SIZE                                                                   \
+	(sizeof(struct pyrace_event) - sizeof(struct pyrace_frame) * PYRACE_MAX_FRAMES)
 
 /* Probe points: each BPF program is attached with its link-time address as cookie, so the load
  * bias of the module is PT_REGS_IP - cookie, and link-time addresses below become run-time ones. */
 struct pyrace_layout {
 	/* link-time addresses in the interpreter's core module (executable or libpython) */
-	__u64 runtime_addr;	  /* _PyRuntime */
-	__u64 dict_type_addr;	  /* PyDict_Type */
-	__u64 str_type_addr;	  /* PyUnicode_Type */
-	__u64 int_type_addr;	  /* PyLong_Type */
-	__u64 true_addr;	  /* _Py_TrueStruct */
+	__u64 runtime_addr;   /* _PyRuntime */
+	__u64 dict_type_addr; /* PyDict_Type */
+	__u64 str_type_addr;  /* PyUnicode_Type */
+	__u64 int_type_addr;  /* PyLong_Type */
+	__u64 true_addr;      /* _Py_TrueStruct */
 	/* struct offsets */
 	__u32 runtime_tstate_current; /* _PyRuntime.gilstate.tstate_current */
 	__u32 tstate_cframe;	      /* PyThreadState.cframe (3.11) */
@@ -100,20 +102,20 @@ struct pyrace_layout {
 	__u32 frame_previous;
 	__u32 frame_prev_instr;
 	__u32 frame_owner;
-	__u32 code_adaptive;	      /* PyCodeObject.co_code_adaptive */
-	__u32 obj_type;		      /* PyObject.ob_type */
-	__u32 type_flags;	      /* PyTypeObject.tp_flags */
-	__u32 str_hash;		      /* PyASCIIObject.hash */
-	__u32 str_state;	      /* PyASCIIObject.state */
+	__u32 code_adaptive; /* PyCodeObject.co_code_adaptive */
+	__u32 obj_type;	     /* PyObject.ob_type */
+	__u32 type_flags;    /* PyTypeObject.tp_flags */
+	__u32 str_hash;	     /* PyASCIIObject.hash */
+	__u32 str_state;     /* PyASCIIObject.state */
 	__u32 str_length;
-	__u32 str_ascii_data;	      /* sizeof(PyASCIIObject) */
-	__u32 str_utf8_length;	      /* PyCompactUnicodeObject.utf8_length */
-	__u32 str_utf8;		      /* PyCompactUnicodeObject.utf8 */
-	__u32 long_size;	      /* PyVarObject.ob_size */
-	__u32 long_digits;	      /* PyLongObject.ob_digit */
-	__u32 dict_used;	      /* PyDictObject.ma_used */
-	__u32 weakref_object;	      /* PyWeakReference.wr_object */
-	__u32 owner_cstack;	      /* frame owner value of C-stack shim frames, 0xff if none */
+	__u32 str_ascii_data;  /* sizeof(PyASCIIObject) */
+	__u32 str_utf8_length; /* PyCompactUnicodeObject.utf8_length */
+	__u32 str_utf8;	       /* PyCompactUnicodeObject.utf8 */
+	__u32 long_size;       /* PyVarObject.ob_size */
+	__u32 long_digits;     /* PyLongObject.ob_digit */
+	__u32 dict_used;       /* PyDictObject.ma_used */
+	__u32 weakref_object;  /* PyWeakReference.wr_object */
+	__u32 owner_cstack;    /* frame owner value of C-stack shim frames, 0xff if none */
 };
 
 #endif

@@ -283,8 +283,8 @@ static __always_inline void watch_global_dict(struct pt_regs *ctx, __u64 module_
 	/* __builtins__, __annotations__ ...: interpreter plumbing, not program state */
 	char head[2] = {};
 	if (read_u64(name + L.obj_type) == bias + L.str_type_addr &&
-	    bpf_probe_read_user(head, 2, (void *)(name + L.str_ascii_data)) == 0 && head[0] == '_' &&
-	    head[1] == '_')
+	    bpf_probe_read_user(head, 2, (void *)(name + L.str_ascii_data)) == 0 &&
+	    head[0] == '_' && head[1] == '_')
 		return;
 	struct watch_info info = {.kind = PYWATCH_GLOBAL_DICT};
 	if (bpf_map_update_elem(&watched, &value, &info, BPF_NOEXIST))
@@ -431,8 +431,8 @@ int BPF_KPROBE(module_init_dict, __u64 module, __u64 md_dict, __u64 name)
 	return 0;
 }
 
-static __always_inline void emit_sync(struct pt_regs *ctx, __u8 op, __u64 obj, __u64 aux, __u64 bias,
-				      int with_stack)
+static __always_inline void emit_sync(struct pt_regs *ctx, __u8 op, __u64 obj, __u64 aux,
+				      __u64 bias, int with_stack)
 {
 	struct pyrace_event *e = new_event(PYEV_SYNC, op);
 	if (!e)

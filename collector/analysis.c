@@ -44,7 +44,8 @@ static void *own(struct analysis *a, void *p)
 	return p;
 }
 
-static char *own_printf(struct analysis *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static char *own_printf(struct analysis *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static char *own_printf(struct analysis *a, const char *fmt, ...)
 {
@@ -105,11 +106,12 @@ static const char *thread_name(struct analysis *a, uint32_t t)
 	if (th->ordinal == 0)
 		return "MainThread";
 	const char *func = NULL;
-	const struct stack_entry *s = th->has_name_stack ? code_table_stack(&a->code, th->name_stack) : NULL;
+	const struct stack_entry *s =
+	    th->has_name_stack ? code_table_stack(&a->code, th->name_stack) : NULL;
 	/* the outermost frame outside threading.py names what the thread runs */
 	for (size_t i = s ? s->nframes : 0; i > 0; i--) {
 		const struct code_entry *c =
-			code_table_get(&a->code, a->code.frames[s->offset + i - 1].code);
+		    code_table_get(&a->code, a->code.frames[s->offset + i - 1].code);
 		size_t n = c ? strlen(c->file) : 0;
 		if (c && !(n >= 12 && strcmp(c->file + n - 12, "threading.py") == 0)) {
 			func = c->qualname;
@@ -146,8 +148,11 @@ static const char *lock_name(struct analysis *a, uint32_t lock)
 		const struct hb_var *v = &a->hb.vars[s->var];
 		if (v->kind == HB_VAR_MODULE)
 			return own_printf(a, "%s.%s", v->module, s->key_text ? s->key_text : "?");
-		struct report_variable rv = {.module = v->module, .name = v->name, .container = "dict",
-					     .key = key_text(a, s), .key_type = key_type(s)};
+		struct report_variable rv = {.module = v->module,
+					     .name = v->name,
+					     .container = "dict",
+					     .key = key_text(a, s),
+					     .key_type = key_type(s)};
 		char buf[512];
 		report_variable_name(&rv, buf, sizeof(buf));
 		return own(a, strdup(buf));
@@ -170,10 +175,12 @@ static struct report_stack build_stack(struct analysis *a, uint32_t id)
 		const struct pyrace_frame *f = &a->code.frames[s->offset + i];
 		const struct code_entry *c = code_table_get(&a->code, f->code);
 		if (c) {
-			frames[i] = (struct report_frame){c->file, c->qualname, code_entry_line(c, f->instr)};
+			frames[i] = (struct report_frame){c->file, c->qualname,
+							  code_entry_line(c, f->instr)};
 		} else {
 			frames[i] = (struct report_frame){
-				"<unknown>", own_printf(a, "<code@0x%" PRIx64 ">", (uint64_t)f->code), -1};
+			    "<unknown>", own_printf(a, "<code@0x%" PRIx64 ">", (uint64_t)f->code),
+			    -1};
 		}
 	}
 	out.frames = frames;
@@ -222,22 +229,22 @@ static void build_report(struct analysis *a)
 {
 	struct report *r = &a->report;
 	r->target = (struct report_target){
-		.pid = (int)a->pid,
-		.argv = (const char *const *)a->argv,
-		.argc = a->argc,
-		.python_version = a->python_version,
-		.executable = a->executable,
-		.build = a->build,
+	    .pid = (int)a->pid,
+	    .argv = (const char *const *)a->argv,
+	    .argc = a->argc,
+	    .python_version = a->python_version,
+	    .executable = a->executable,
+	    .build = a->build,
 	};
 	r->stats = (struct report_stats){
-		.events = a->hb.events,
-		.lost_events = a->stats.lost_events,
-		.threads = a->hb.nthreads,
-		.watched_dicts = a->hb.watched_dicts,
-		.truncated_stacks = a->hb.truncated_stacks,
-		.unresolved_frames = a->stats.unresolved_code,
-		.duration_s = (double)a->stats.duration_ns / 1e9,
-		.ended_early = (int)a->stats.ended_early,
+	    .events = a->hb.events,
+	    .lost_events = a->stats.lost_events,
+	    .threads = a->hb.nthreads,
+	    .watched_dicts = a->hb.watched_dicts,
+	    .truncated_stacks = a->hb.truncated_stacks,
+	    .unresolved_frames = a->stats.unresolved_code,
+	    .duration_s = (double)a->stats.duration_ns / 1e9,
+	    .ended_early = (int)a->stats.ended_early,
 	};
 	struct report_race *races = own(a, calloc(a->hb.nraces ? a->hb.nraces : 1, sizeof(*races)));
 	if (!races)
@@ -246,15 +253,20 @@ static void build_report(struct analysis *a)
 		const struct hb_race *h = &a->hb.races[i];
 		const struct hb_var *v = &a->hb.vars[h->var];
 		struct report_race *out = &races[i];
-		const struct hb_shadow *s = h->shadow == UINT32_MAX ? NULL : &a->hb.shadows[h->shadow];
+		const struct hb_shadow *s =
+		    h->shadow == UINT32_MAX ? NULL : &a->hb.shadows[h->shadow];
 		if (v->kind == HB_VAR_MODULE) {
-			out->variable = (struct report_variable){
-				.module = v->module, .name = s && s->key_text ? s->key_text : "*",
-				.container = "global"};
+			out->variable =
+			    (struct report_variable){.module = v->module,
+						     .name = s && s->key_text ? s->key_text : "*",
+						     .container = "global"};
 		} else {
-			out->variable = (struct report_variable){
-				.module = v->module, .name = v->name, .container = "dict",
-				.key = s ? key_text(a, s) : NULL, .key_type = s ? key_type(s) : NULL};
+			out->variable =
+			    (struct report_variable){.module = v->module,
+						     .name = v->name,
+						     .container = "dict",
+						     .key = s ? key_text(a, s) : NULL,
+						     .key_type = s ? key_type(s) : NULL};
 		}
 		out->kind = race_kind(h);
 		out->current = build_access(a, &h->current);
@@ -318,7 +330,8 @@ struct analysis *analysis_of_trace(const char *path, char *why, size_t whylen, c
 		return NULL;
 	}
 	if (rc == 0 && !saw_stats)
-		snprintf(warning, warnlen, "the trace ends before its final record: the run was interrupted");
+		snprintf(warning, warnlen,
+			 "the trace ends before its final record: the run was interrupted");
 	if (rc != 0 || !saw_stats)
 		a->stats.ended_early = 1;
 	if (a->hb.out_of_memory)

@@ -7,23 +7,24 @@
 
 static void record_usage(FILE *out)
 {
-	fprintf(out, "usage: pyrace record -o FILE [OPTIONS] -- COMMAND [ARGS...]\n\n"
-		     "Runs COMMAND traced and writes the trace to FILE (mode 0600). The trace holds\n"
-		     "everything needed to analyse it on another machine: pyrace analyze FILE.\n\n"
-		     "  -o, --output FILE the trace file (required)\n"
-		     "  --debug-dir DIR   where build-id debug files live (default /usr/lib/debug)\n"
-		     "  -h, --help        this text\n\n"
-		     "Exit status: 0 trace written, 1 usage or environment error, 2 the command could\n"
-		     "not be traced (it still runs).\n");
+	fprintf(out,
+		"usage: pyrace record -o FILE [OPTIONS] -- COMMAND [ARGS...]\n\n"
+		"Runs COMMAND traced and writes the trace to FILE (mode 0600). The trace holds\n"
+		"everything needed to analyse it on another machine: pyrace analyze FILE.\n\n"
+		"  -o, --output FILE the trace file (required)\n"
+		"  --debug-dir DIR   where build-id debug files live (default /usr/lib/debug)\n"
+		"  -h, --help        this text\n\n"
+		"Exit status: 0 trace written, 1 usage or environment error, 2 the command could\n"
+		"not be traced (it still runs).\n");
 }
 
 int cmd_record(int argc, char **argv)
 {
 	static const struct option options[] = {
-		{"output", required_argument, NULL, 'o'},
-		{"debug-dir", required_argument, NULL, 'd'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
+	    {"output", required_argument, NULL, 'o'},
+	    {"debug-dir", required_argument, NULL, 'd'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	const char *output = NULL, *debug_dir = "/usr/lib/debug";
 	int opt;

@@ -12,26 +12,28 @@
 
 static void run_usage(FILE *out)
 {
-	fprintf(out,
-		"usage: pyrace run [OPTIONS] -- COMMAND [ARGS...]\n\n"
-		"Runs COMMAND (a CPython 3.11 interpreter, or anything that executes one), traces it\n"
-		"to its end and prints the races found on stderr.\n\n"
-		"  --json FILE       also write the JSON report (schema pyrace-report/1); - for stdout\n"
-		"  -o, --output FILE keep the trace in FILE (for pyrace analyze)\n"
-		"  --debug-dir DIR   where build-id debug files live (default /usr/lib/debug)\n"
-		"  -h, --help        this text\n\n"
-		"Exit status: 0 no race, 66 races found, 1 usage or environment error,\n"
-		"2 the command could not be traced (it still runs).\n");
+	fprintf(
+	    out,
+	    "usage: pyrace run [OPTIONS] -- COMMAND [ARGS...]\n\n"
+	    "Runs COMMAND (a CPython 3.11 interpreter, or anything that executes one), traces it\n"
+	    "to its end and prints the races found on stderr.\n\n"
+	    "  --json FILE       also write the JSON report (schema pyrace-report/1); - for "
+	    "stdout\n"
+	    "  -o, --output FILE keep the trace in FILE (for pyrace analyze)\n"
+	    "  --debug-dir DIR   where build-id debug files live (default /usr/lib/debug)\n"
+	    "  -h, --help        this text\n\n"
+	    "Exit status: 0 no race, 66 races found, 1 usage or environment error,\n"
+	    "2 the command could not be traced (it still runs).\n");
 }
 
 int cmd_run(int argc, char **argv)
 {
 	static const struct option options[] = {
-		{"json", required_argument, NULL, 'j'},
-		{"output", required_argument, NULL, 'o'},
-		{"debug-dir", required_argument, NULL, 'd'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
+	    {"json", required_argument, NULL, 'j'},
+	    {"output", required_argument, NULL, 'o'},
+	    {"debug-dir", required_argument, NULL, 'd'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	const char *json = NULL, *output = NULL, *debug_dir = "/usr/lib/debug";
 	int opt;

@@ -92,8 +92,8 @@ static uint64_t hash_frames(const struct pyrace_frame *f, size_t n, int truncate
 	return h ^ n;
 }
 
-uint32_t code_table_intern_stack(struct code_table *t, const struct pyrace_frame *frames,
-				 size_t n, int truncated)
+uint32_t code_table_intern_stack(struct code_table *t, const struct pyrace_frame *frames, size_t n,
+				 int truncated)
 {
 	if (n == 0 && !truncated)
 		return 0;
@@ -117,8 +117,9 @@ uint32_t code_table_intern_stack(struct code_table *t, const struct pyrace_frame
 		}
 		if (n)
 			memcpy(&t->frames[t->nframes], frames, n * sizeof(*frames));
-		t->stacks[t->nstacks] = (struct stack_entry){
-			.offset = (uint32_t)t->nframes, .nframes = (uint16_t)n, .truncated = (uint8_t)truncated};
+		t->stacks[t->nstacks] = (struct stack_entry){.offset = (uint32_t)t->nframes,
+							     .nframes = (uint16_t)n,
+							     .truncated = (uint8_t)truncated};
 		t->nframes += n;
 		*slot = ++t->nstacks;
 		return (uint32_t)(t->nstacks - 1);

@@ -45,8 +45,8 @@ const struct code_entry *code_table_get(const struct code_table *t, uint64_t cod
 int code_entry_line(const struct code_entry *e, uint32_t instr);
 
 /* Interns a stack; returns its id (0 is the empty stack) or UINT32_MAX when out of memory. */
-uint32_t code_table_intern_stack(struct code_table *t, const struct pyrace_frame *frames,
-				 size_t n, int truncated);
+uint32_t code_table_intern_stack(struct code_table *t, const struct pyrace_frame *frames, size_t n,
+				 int truncated);
 const struct stack_entry *code_table_stack(const struct code_table *t, uint32_t id);
 
 #endif

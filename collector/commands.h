@@ -5,8 +5,8 @@
 /* Exit statuses, documented in README.md and ../shared/spec/report.md. */
 enum {
 	EXIT_NO_RACES = 0,
-	EXIT_USAGE = 1,	     /* usage or environment error */
-	EXIT_UNTRACEABLE = 2,/* the target could not be traced */
+	EXIT_USAGE = 1,	      /* usage or environment error */
+	EXIT_UNTRACEABLE = 2, /* the target could not be traced */
 	EXIT_RACES = 66,
 };
 

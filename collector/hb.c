@@ -7,8 +7,14 @@
 /* Modules whose globals are the runtime's own bookkeeping, updated under C-level locks that no
  * probe sees (import lock, GIL): never reported. sys.modules is modelled as publication. */
 static const char *const runtime_modules[] = {
-	"threading",	      "sys",	     "builtins", "_frozen_importlib", "_frozen_importlib_external",
-	"importlib._bootstrap", "importlib._bootstrap_external", "zipimport",
+    "threading",
+    "sys",
+    "builtins",
+    "_frozen_importlib",
+    "_frozen_importlib_external",
+    "importlib._bootstrap",
+    "importlib._bootstrap_external",
+    "zipimport",
 };
 
 /* threading's internal locks order thread bookkeeping, not the program's data: counting them
@@ -75,7 +81,7 @@ void hb_free(struct hb *h)
 	free(h->lockset_items);
 	free(h->races);
 	struct u64map *maps[] = {&h->thread_by_tid, &h->lock_by_addr,	 &h->var_by_addr,
-				 &h->shadow_by_key, &h->binding_by_obj, &h->spawn_clock,
+				 &h->shadow_by_key, &h->binding_by_obj,	 &h->spawn_clock,
 				 &h->channel_clock, &h->lockset_by_hash, &h->race_by_hash};
 	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
 		u64map_free(maps[i]);
@@ -178,7 +184,8 @@ static struct hb_lock *lock_of(struct hb *h, uint64_t addr)
 		const struct hb_var *v = &h->vars[s->var];
 		l->ignored = 0;
 		if (v->kind == HB_VAR_MODULE && strcmp(v->module, "threading") == 0 && s->key_text)
-			for (size_t i = 0; i < sizeof(runtime_locks) / sizeof(runtime_locks[0]); i++)
+			for (size_t i = 0; i < sizeof(runtime_locks) / sizeof(runtime_locks[0]);
+			     i++)
 				l->ignored |= strcmp(s->key_text, runtime_locks[i]) == 0;
 	}
 	return l;
@@ -197,7 +204,8 @@ static int pop_held(struct hb *h, uint32_t t, uint32_t lock)
 	struct hb_thread *th = &h->threads[t];
 	for (size_t i = th->nheld; i > 0; i--) {
 		if (th->held[i - 1] == lock) {
-			memmove(&th->held[i - 1], &th->held[i], (th->nheld - i) * sizeof(*th->held));
+			memmove(&th->held[i - 1], &th->held[i],
+				(th->nheld - i) * sizeof(*th->held));
 			th->nheld--;
 			return 1;
 		}
@@ -297,7 +305,8 @@ static void on_sync(struct hb *h, const struct pyrace_event *e, uint32_t t)
 		if (!l || l->ignored)
 			return;
 		vclock_join(&h->threads[t].vc, &l->vc);
-		if (!l->sentinel && strcmp(innermost_function(h, e), "Thread._set_tstate_lock") == 0)
+		if (!l->sentinel &&
+		    strcmp(innermost_function(h, e), "Thread._set_tstate_lock") == 0)
 			l->sentinel = 1;
 		if (!l->sentinel)
 			push_held(h, t, (uint32_t)(l - h->locks));
@@ -318,7 +327,8 @@ static void on_sync(struct hb *h, const struct pyrace_event *e, uint32_t t)
 	}
 	case PYSYNC_THREAD_SPAWN: {
 		uint32_t idx = stored_clock(h, &th->vc);
-		uint64_t *slot = idx == UINT32_MAX ? NULL : u64map_put(&h->spawn_clock, e->obj, 0, NULL);
+		uint64_t *slot =
+		    idx == UINT32_MAX ? NULL : u64map_put(&h->spawn_clock, e->obj, 0, NULL);
 		if (slot)
 			*slot = idx + 1;
 		tick(h, t);
@@ -330,7 +340,9 @@ static void on_sync(struct hb *h, const struct pyrace_event *e, uint32_t t)
 			vclock_join(&h->vcs[*slot - 1], &th->vc);
 		} else {
 			uint32_t idx = stored_clock(h, &th->vc);
-			slot = idx == UINT32_MAX ? NULL : u64map_put(&h->channel_clock, e->obj, e->aux, NULL);
+			slot = idx == UINT32_MAX
+				   ? NULL
+				   : u64map_put(&h->channel_clock, e->obj, e->aux, NULL);
 			if (slot)
 				*slot = idx + 1;
 		}
@@ -389,7 +401,8 @@ static void on_watch(struct hb *h, const struct pyrace_event *e)
 		v.kind = HB_VAR_GLOBAL_DICT;
 		v.module = strdup(module->module ? module->module : "?");
 		v.name = text_of(e);
-		v.publication = v.name && strcmp(v.module, "sys") == 0 && strcmp(v.name, "modules") == 0;
+		v.publication =
+		    v.name && strcmp(v.module, "sys") == 0 && strcmp(v.name, "modules") == 0;
 		v.ignored = module->ignored && !v.publication;
 		h->watched_dicts++;
 	}
@@ -546,7 +559,8 @@ static void note_name_stack(struct hb *h, uint32_t t, uint32_t stack)
 		return;
 	const struct stack_entry *s = code_table_stack(h->code, stack);
 	for (size_t i = 0; s && i < s->nframes; i++) {
-		const struct code_entry *c = code_table_get(h->code, h->code->frames[s->offset + i].code);
+		const struct code_entry *c =
+		    code_table_get(h->code, h->code->frames[s->offset + i].code);
 		size_t n = c ? strlen(c->file) : 0;
 		if (c && !(n >= 12 && strcmp(c->file + n - 12, "threading.py") == 0)) {
 			th->name_stack = stack;

@@ -12,11 +12,11 @@
 
 /* One access as remembered in a shadow and in a race. */
 struct hb_access {
-	uint32_t thread; /* index into hb.threads */
-	uint32_t clock;	 /* the thread's own clock at the access (its epoch) */
-	uint32_t stack;	 /* interned stack id */
-	uint32_t lockset;/* interned set of held locks */
-	uint8_t op;	 /* enum pyrace_access_op */
+	uint32_t thread;  /* index into hb.threads */
+	uint32_t clock;	  /* the thread's own clock at the access (its epoch) */
+	uint32_t stack;	  /* interned stack id */
+	uint32_t lockset; /* interned set of held locks */
+	uint8_t op;	  /* enum pyrace_access_op */
 };
 
 struct hb_thread {
@@ -38,17 +38,17 @@ struct hb_lock {
 };
 
 enum hb_var_kind {
-	HB_VAR_MODULE = 1, /* a module __dict__: keys are the module's globals */
-	HB_VAR_GLOBAL_DICT,/* a dict bound to a module global */
+	HB_VAR_MODULE = 1,  /* a module __dict__: keys are the module's globals */
+	HB_VAR_GLOBAL_DICT, /* a dict bound to a module global */
 };
 
 /* One incarnation of a watched dict (addresses are reused, incarnations never). */
 struct hb_var {
 	uint64_t addr;
 	enum hb_var_kind kind;
-	char *module; /* __name__ of the module (for a global dict: of the module owning it) */
-	char *name;   /* the global's name, for HB_VAR_GLOBAL_DICT */
-	int ignored;  /* runtime bookkeeping: never reported */
+	char *module;	 /* __name__ of the module (for a global dict: of the module owning it) */
+	char *name;	 /* the global's name, for HB_VAR_GLOBAL_DICT */
+	int ignored;	 /* runtime bookkeeping: never reported */
 	int publication; /* sys.modules: a write publishes, a read acquires */
 	struct hb_access whole; /* last whole-dict write (clear, update, popitem) */
 	int has_whole;
@@ -70,7 +70,7 @@ struct hb_shadow {
 
 struct hb_race {
 	uint32_t var;
-	uint32_t shadow;  /* UINT32_MAX: a whole-dict race */
+	uint32_t shadow; /* UINT32_MAX: a whole-dict race */
 	struct hb_access current, previous;
 	uint64_t occurrences;
 	uint64_t dedup_hash;
@@ -90,10 +90,10 @@ struct hb {
 	struct u64map var_by_addr;
 	struct hb_shadow *shadows;
 	size_t nshadows, shadows_cap;
-	struct u64map shadow_by_key; /* (var << 8 | key kind, key id) -> index + 1 */
+	struct u64map shadow_by_key;  /* (var << 8 | key kind, key id) -> index + 1 */
 	struct u64map binding_by_obj; /* object address -> shadow index + 1 it was last stored in */
-	struct u64map spawn_clock;     /* boot pointer -> index into vcs + 1 */
-	struct u64map channel_clock;   /* (queue, item) -> index into vcs + 1 */
+	struct u64map spawn_clock;    /* boot pointer -> index into vcs + 1 */
+	struct u64map channel_clock;  /* (queue, item) -> index into vcs + 1 */
 	struct vclock *vcs;
 	size_t nvcs, vcs_cap;
 	uint32_t *lockset_items; /* interned locksets: [count, lock...] */

@@ -52,7 +52,7 @@ static int exec_is_python(struct launch *out, const char *debug_dir)
 	exe[n] = '\0';
 	char *ld_path = read_ld_library_path(out->pid);
 	out->interp_status =
-		interp_inspect(exe, ld_path, debug_dir, &out->interp, out->why, sizeof(out->why));
+	    interp_inspect(exe, ld_path, debug_dir, &out->interp, out->why, sizeof(out->why));
 	free(ld_path);
 	return out->interp_status != INTERP_NOT_ELF && out->interp_status != INTERP_NOT_PYTHON;
 }
@@ -88,7 +88,8 @@ enum launch_result launch_until_python(char *const argv[], const char *debug_dir
 		return LAUNCH_ERROR;
 	}
 	/* EXITKILL: if pyrace dies during this short window, the command does not run untraced */
-	ptrace(PTRACE_SETOPTIONS, pid, NULL, (void *)(long)(PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL));
+	ptrace(PTRACE_SETOPTIONS, pid, NULL,
+	       (void *)(long)(PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL));
 	ptrace(PTRACE_CONT, pid, NULL, NULL);
 	enum launch_result result = LAUNCH_ERROR;
 	for (;;) {

@@ -15,10 +15,10 @@ enum launch_result {
 
 struct launch {
 	pid_t pid;
-	int wait_status;	 /* for LAUNCH_EXITED */
-	int exec_errno;		 /* for LAUNCH_NOT_FOUND */
+	int wait_status; /* for LAUNCH_EXITED */
+	int exec_errno;	 /* for LAUNCH_NOT_FOUND */
 	enum interp_status interp_status;
-	char why[1024];		 /* when interp_status is not INTERP_OK */
+	char why[1024]; /* when interp_status is not INTERP_OK */
 	struct interp_info interp;
 };
 

@@ -12,9 +12,9 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{"run", cmd_run, "trace a command to its end and report the races found"},
-	{"record", cmd_record, "trace a command into a trace file"},
-	{"analyze", cmd_analyze, "report the races in a trace file"},
+    {"run", cmd_run, "trace a command to its end and report the races found"},
+    {"record", cmd_record, "trace a command into a trace file"},
+    {"analyze", cmd_analyze, "report the races in a trace file"},
 };
 
 static void usage(FILE *out)

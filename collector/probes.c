@@ -67,12 +67,12 @@ struct probes *probes_attach(const struct interp_info *in, pid_t pid, int stop_a
 		LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = pp->spec->is_return,
 			    .bpf_cookie = pp->vaddr);
 		struct bpf_link *link =
-			bpf_program__attach_uprobe_opts(prog, pid, path, pp->file_offset, &opts);
+		    bpf_program__attach_uprobe_opts(prog, pid, path, pp->file_offset, &opts);
 		if (!link) {
 			err = -errno;
 			*not_permitted = err == -EPERM || err == -EACCES;
-			snprintf(why, whylen, "cannot attach a uprobe to %s in %s: %s",
-				 pp->symbol, path, strerror(-err));
+			snprintf(why, whylen, "cannot attach a uprobe to %s in %s: %s", pp->symbol,
+				 path, strerror(-err));
 			goto fail;
 		}
 		if (p->nlinks == sizeof(p->links) / sizeof(p->links[0])) {

@@ -12,8 +12,8 @@ struct probes;
 
 /* Loads the programs configured for `in` and attaches every found probe point, filtered to
  * `pid`. With `stop_at_finalize`, the program stops itself (SIGSTOP) when its interpreter
- * starts shutting down, for the caller to drain events and continue it. Returns NULL with one line for the user in `why`; `*not_permitted` tells a missing
- * privilege apart from other failures. */
+ * starts shutting down, for the caller to drain events and continue it. Returns NULL with one line
+ * for the user in `why`; `*not_permitted` tells a missing privilege apart from other failures. */
 struct probes *probes_attach(const struct interp_info *in, pid_t pid, int stop_at_finalize,
 			     char *why, size_t whylen, int *not_permitted);
 /* Detaches every link and frees the programs and maps: nothing of ours stays in the kernel. */

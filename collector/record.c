@@ -133,7 +133,8 @@ int record_command(char *const argv[], const struct record_options *opts)
 	write_target(w, &l, argv);
 	char why[512];
 	int not_permitted;
-	struct probes *probes = probes_attach(&l.interp, l.pid, 1, why, sizeof(why), &not_permitted);
+	struct probes *probes =
+	    probes_attach(&l.interp, l.pid, 1, why, sizeof(why), &not_permitted);
 	if (!probes) {
 		trace_writer_close(w);
 		int rc = run_untraced(&l, why);
@@ -162,7 +163,8 @@ int record_command(char *const argv[], const struct record_options *opts)
 		consumer_poll(&c, 50);
 		int status;
 		if (c.finalizing && !continued) {
-			/* the program stopped itself at shutdown: read everything, then let it go on */
+			/* the program stopped itself at shutdown: read everything, then let it go
+			 * on */
 			pid_t s;
 			while ((s = waitpid(l.pid, &status, WUNTRACED)) < 0 && errno == EINTR)
 				;

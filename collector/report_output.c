@@ -34,7 +34,8 @@ static int write_json_file(const struct report *r, const char *path)
 int report_trace(const char *trace_path, const char *display_path, const char *json_path)
 {
 	char why[512], warning[512];
-	struct analysis *a = analysis_of_trace(trace_path, why, sizeof(why), warning, sizeof(warning));
+	struct analysis *a =
+	    analysis_of_trace(trace_path, why, sizeof(why), warning, sizeof(warning));
 	if (!a) {
 		fprintf(stderr, "pyrace: %s\n", why);
 		return EXIT_USAGE;

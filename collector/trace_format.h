@@ -6,11 +6,11 @@
 #include <stdint.h>
 
 /* "PYRACE" + format version byte + newline; the byte-order mark follows in native order. */
-#define TRACE_MAGIC	    "PYRACE\001\n"
-#define TRACE_MAGIC_LEN	    8
-#define TRACE_VERSION	    1
-#define TRACE_BYTE_ORDER    0x01020304u
-#define TRACE_MAX_RECORD    (16u << 20)
+#define TRACE_MAGIC	 "PYRACE\001\n"
+#define TRACE_MAGIC_LEN	 8
+#define TRACE_VERSION	 1
+#define TRACE_BYTE_ORDER 0x01020304u
+#define TRACE_MAX_RECORD (16u << 20)
 
 struct trace_file_header {
 	char magic[TRACE_MAGIC_LEN];
@@ -59,8 +59,8 @@ struct trace_stats {
 	uint64_t truncated_stacks;
 	uint64_t unresolved_code;
 	uint64_t duration_ns;
-	int32_t exit_status; /* of the target, as from waitpid; -1 unknown */
-	uint32_t ended_early;/* the target was killed or tracing was interrupted */
+	int32_t exit_status;  /* of the target, as from waitpid; -1 unknown */
+	uint32_t ended_early; /* the target was killed or tracing was interrupted */
 };
 
 #endif

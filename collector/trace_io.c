@@ -20,7 +20,8 @@ struct trace_writer *trace_writer_open(const char *path)
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return NULL;
-	/* an existing file keeps its mode under O_CREAT: traces hold program data, keep them private */
+	/* an existing file keeps its mode under O_CREAT: traces hold program data, keep them
+	 * private */
 	fchmod(fd, 0600);
 	struct trace_writer *w = calloc(1, sizeof(*w));
 	if (!w || !(w->file = fdopen(fd, "wb"))) {
@@ -41,7 +42,8 @@ struct trace_writer *trace_writer_open(const char *path)
 int trace_writer_record(struct trace_writer *w, uint32_t type, const void *payload, uint32_t len)
 {
 	struct trace_record_header h = {.type = type, .len = len};
-	if (fwrite(&h, sizeof(h), 1, w->file) != 1 || (len && fwrite(payload, len, 1, w->file) != 1))
+	if (fwrite(&h, sizeof(h), 1, w->file) != 1 ||
+	    (len && fwrite(payload, len, 1, w->file) != 1))
 		w->failed = 1;
 	return w->failed ? -1 : 0;
 }
@@ -121,13 +123,14 @@ int trace_reader_next(struct trace_reader *r, uint32_t *type, struct trace_buf *
 	if (r->pos == r->size)
 		return 0;
 	if (r->size - r->pos < sizeof(h)) {
-		snprintf(why, whylen, "trace truncated at byte %zu (partial record header)", r->pos);
+		snprintf(why, whylen, "trace truncated at byte %zu (partial record header)",
+			 r->pos);
 		return -1;
 	}
 	memcpy(&h, r->map + r->pos, sizeof(h));
 	if (h.type == 0 || h.len > TRACE_MAX_RECORD) {
-		snprintf(why, whylen, "trace corrupt at byte %zu (record type %u, length %u)", r->pos,
-			 h.type, h.len);
+		snprintf(why, whylen, "trace corrupt at byte %zu (record type %u, length %u)",
+			 r->pos, h.type, h.len);
 		return -1;
 	}
 	if (r->size - r->pos - sizeof(h) < h.len) {

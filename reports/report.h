@@ -42,7 +42,7 @@ struct report_variable {
 };
 
 struct report_race {
-	char id[17]; /* 16 hex digits, stable across runs and machines */
+	char id[17];	  /* 16 hex digits, stable across runs and machines */
 	const char *kind; /* write-write, read-write (current is the write), write-read */
 	struct report_variable variable;
 	struct report_access current, previous;

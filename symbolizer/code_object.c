@@ -32,8 +32,7 @@ int py_str_read(pid_t pid, const struct code_layout *l, uint64_t str, char *out,
 	return 0;
 }
 
-int code_object_read(pid_t pid, const struct code_layout *l, uint64_t code,
-		     struct code_info *info)
+int code_object_read(pid_t pid, const struct code_layout *l, uint64_t code, struct code_info *info)
 {
 	uint64_t filename, qualname, linetable, size;
 	memset(info, 0, sizeof(*info));

@@ -53,11 +53,11 @@ static int add_symbol(struct symbol_table *t, const char *name, const GElf_Sym *
 	if (!copy)
 		return -1;
 	t->symbols[t->nsymbols++] = (struct loaded_symbol){
-		.name = copy,
-		.vaddr = sym->st_value,
-		.size = sym->st_size,
-		.is_function = GELF_ST_TYPE(sym->st_info) == STT_FUNC,
-		.source = source,
+	    .name = copy,
+	    .vaddr = sym->st_value,
+	    .size = sym->st_size,
+	    .is_function = GELF_ST_TYPE(sym->st_info) == STT_FUNC,
+	    .source = source,
 	};
 	return 0;
 }
@@ -120,11 +120,11 @@ static void load_segments_and_dynamic(struct symbol_table *t)
 		if (!gelf_getphdr(t->elf, (int)i, &ph) || ph.p_type != PT_LOAD)
 			continue;
 		t->segments[t->nsegments++] = (struct load_segment){
-			.vaddr = ph.p_vaddr,
-			.memsz = ph.p_memsz,
-			.offset = ph.p_offset,
-			.filesz = ph.p_filesz,
-			.executable = (ph.p_flags & PF_X) != 0,
+		    .vaddr = ph.p_vaddr,
+		    .memsz = ph.p_memsz,
+		    .offset = ph.p_offset,
+		    .filesz = ph.p_filesz,
+		    .executable = (ph.p_flags & PF_X) != 0,
 		};
 	}
 	Elf_Scn *scn = NULL;
@@ -139,7 +139,8 @@ static void load_segments_and_dynamic(struct symbol_table *t)
 			if (!gelf_getdyn(data, (int)i, &dyn))
 				continue;
 			const char *s = NULL;
-			if (dyn.d_tag == DT_NEEDED || dyn.d_tag == DT_RUNPATH || dyn.d_tag == DT_RPATH)
+			if (dyn.d_tag == DT_NEEDED || dyn.d_tag == DT_RUNPATH ||
+			    dyn.d_tag == DT_RPATH)
 				s = elf_strptr(t->elf, shdr.sh_link, dyn.d_un.d_val);
 			if (!s)
 				continue;
@@ -358,8 +359,9 @@ static int find_symbol(const struct symbol_table *t, const char *name, int funct
 		if (!exact && (!function || !symbol_name_matches(s->name, name)))
 			continue;
 		/* exact names beat clones; among equals the strongest source wins */
-		int better = !best || (exact && strcmp(best->name, name) != 0) ||
-			     ((exact == (strcmp(best->name, name) == 0)) && s->source < best->source);
+		int better =
+		    !best || (exact && strcmp(best->name, name) != 0) ||
+		    ((exact == (strcmp(best->name, name) == 0)) && s->source < best->source);
 		if (better)
 			best = s;
 	}
@@ -378,8 +380,7 @@ int symbol_table_find_function(const struct symbol_table *t, const char *name,
 	return find_symbol(t, name, 1, out);
 }
 
-int symbol_table_find_object(const struct symbol_table *t, const char *name,
-			     struct elf_symbol *out)
+int symbol_table_find_object(const struct symbol_table *t, const char *name, struct elf_symbol *out)
 {
 	return find_symbol(t, name, 0, out);
 }

@@ -9,41 +9,41 @@
 #include "elf_symbols.h"
 
 const struct probe_spec probe_specs[] = {
-	{"insertdict", "insertdict", 0, PROBE_IN_CORE, "dict writes"},
-	{"insert_to_emptydict", "insert_to_emptydict", 0, PROBE_IN_CORE, "dict writes"},
-	{"dict_delitem", "PyDict_DelItem", 0, PROBE_IN_CORE, "dict deletes"},
-	{"dict_pop", "dict_pop", 0, PROBE_IN_CORE, "dict pops"},
-	{"dict_popitem", "dict_popitem", 0, PROBE_IN_CORE, "dict pops"},
-	{"dict_clear", "PyDict_Clear", 0, PROBE_IN_CORE, "dict clears"},
-	{"dict_setdefault", "PyDict_SetDefault", 0, PROBE_IN_CORE, "dict setdefault"},
-	{"dict_merge", "dict_merge", 0, PROBE_IN_CORE, "dict updates"},
-	{"dict_lookup", "_Py_dict_lookup", 0, PROBE_IN_CORE, "dict reads"},
-	{"dict_contains", "PyDict_Contains", 0, PROBE_IN_CORE, "dict reads"},
-	{"dict_get", "dict_get", 0, PROBE_IN_CORE, "dict reads"},
-	{"dict_dealloc", "dict_dealloc", 0, PROBE_IN_CORE, "dict lifetime"},
-	{"module_init_dict", "module_init_dict", 0, PROBE_IN_CORE, "module namespaces"},
-	{"lock_acquire_entry", "lock_PyThread_acquire_lock", 0, PROBE_IN_CORE, "Lock"},
-	{"lock_acquire_return", "lock_PyThread_acquire_lock", 1, PROBE_IN_CORE, "Lock"},
-	{"lock_release", "lock_PyThread_release_lock", 0, PROBE_IN_CORE, "Lock"},
-	{"lock_acquire_entry", "rlock_acquire", 0, PROBE_IN_CORE, "RLock"},
-	{"lock_acquire_return", "rlock_acquire", 1, PROBE_IN_CORE, "RLock"},
-	{"lock_release", "rlock_release", 0, PROBE_IN_CORE, "RLock"},
-	{"lock_release", "rlock_release_save", 0, PROBE_IN_CORE, "Condition on RLock"},
-	{"lock_acquire_entry", "rlock_acquire_restore", 0, PROBE_IN_CORE, "Condition on RLock"},
-	{"lock_restore_return", "rlock_acquire_restore", 1, PROBE_IN_CORE, "Condition on RLock"},
-	{"lock_dealloc", "lock_dealloc", 0, PROBE_IN_CORE, "lock lifetime"},
-	{"lock_dealloc", "rlock_dealloc", 0, PROBE_IN_CORE, "lock lifetime"},
-	{"thread_spawn", "PyThread_start_new_thread", 0, PROBE_IN_CORE, "thread start"},
-	{"thread_begin", "thread_run", 0, PROBE_IN_CORE, "thread start"},
-	{"thread_exit", "release_sentinel", 0, PROBE_IN_CORE, "thread join"},
-	{"code_dealloc", "code_dealloc", 0, PROBE_IN_CORE, "code object lifetime"},
-	{"finalize", "Py_FinalizeEx", 0, PROBE_IN_CORE, "interpreter shutdown"},
-	{"queue_put", "_queue_SimpleQueue_put", 0, PROBE_IN_QUEUE, "SimpleQueue"},
-	{"queue_put", "_queue_SimpleQueue_put_nowait", 0, PROBE_IN_QUEUE, "SimpleQueue"},
-	{"queue_get_entry", "_queue_SimpleQueue_get", 0, PROBE_IN_QUEUE, "SimpleQueue"},
-	{"queue_get_return", "_queue_SimpleQueue_get", 1, PROBE_IN_QUEUE, "SimpleQueue"},
-	{"queue_get_entry", "_queue_SimpleQueue_get_nowait", 0, PROBE_IN_QUEUE, "SimpleQueue"},
-	{"queue_get_return", "_queue_SimpleQueue_get_nowait", 1, PROBE_IN_QUEUE, "SimpleQueue"},
+    {"insertdict", "insertdict", 0, PROBE_IN_CORE, "dict writes"},
+    {"insert_to_emptydict", "insert_to_emptydict", 0, PROBE_IN_CORE, "dict writes"},
+    {"dict_delitem", "PyDict_DelItem", 0, PROBE_IN_CORE, "dict deletes"},
+    {"dict_pop", "dict_pop", 0, PROBE_IN_CORE, "dict pops"},
+    {"dict_popitem", "dict_popitem", 0, PROBE_IN_CORE, "dict pops"},
+    {"dict_clear", "PyDict_Clear", 0, PROBE_IN_CORE, "dict clears"},
+    {"dict_setdefault", "PyDict_SetDefault", 0, PROBE_IN_CORE, "dict setdefault"},
+    {"dict_merge", "dict_merge", 0, PROBE_IN_CORE, "dict updates"},
+    {"dict_lookup", "_Py_dict_lookup", 0, PROBE_IN_CORE, "dict reads"},
+    {"dict_contains", "PyDict_Contains", 0, PROBE_IN_CORE, "dict reads"},
+    {"dict_get", "dict_get", 0, PROBE_IN_CORE, "dict reads"},
+    {"dict_dealloc", "dict_dealloc", 0, PROBE_IN_CORE, "dict lifetime"},
+    {"module_init_dict", "module_init_dict", 0, PROBE_IN_CORE, "module namespaces"},
+    {"lock_acquire_entry", "lock_PyThread_acquire_lock", 0, PROBE_IN_CORE, "Lock"},
+    {"lock_acquire_return", "lock_PyThread_acquire_lock", 1, PROBE_IN_CORE, "Lock"},
+    {"lock_release", "lock_PyThread_release_lock", 0, PROBE_IN_CORE, "Lock"},
+    {"lock_acquire_entry", "rlock_acquire", 0, PROBE_IN_CORE, "RLock"},
+    {"lock_acquire_return", "rlock_acquire", 1, PROBE_IN_CORE, "RLock"},
+    {"lock_release", "rlock_release", 0, PROBE_IN_CORE, "RLock"},
+    {"lock_release", "rlock_release_save", 0, PROBE_IN_CORE, "Condition on RLock"},
+    {"lock_acquire_entry", "rlock_acquire_restore", 0, PROBE_IN_CORE, "Condition on RLock"},
+    {"lock_restore_return", "rlock_acquire_restore", 1, PROBE_IN_CORE, "Condition on RLock"},
+    {"lock_dealloc", "lock_dealloc", 0, PROBE_IN_CORE, "lock lifetime"},
+    {"lock_dealloc", "rlock_dealloc", 0, PROBE_IN_CORE, "lock lifetime"},
+    {"thread_spawn", "PyThread_start_new_thread", 0, PROBE_IN_CORE, "thread start"},
+    {"thread_begin", "thread_run", 0, PROBE_IN_CORE, "thread start"},
+    {"thread_exit", "release_sentinel", 0, PROBE_IN_CORE, "thread join"},
+    {"code_dealloc", "code_dealloc", 0, PROBE_IN_CORE, "code object lifetime"},
+    {"finalize", "Py_FinalizeEx", 0, PROBE_IN_CORE, "interpreter shutdown"},
+    {"queue_put", "_queue_SimpleQueue_put", 0, PROBE_IN_QUEUE, "SimpleQueue"},
+    {"queue_put", "_queue_SimpleQueue_put_nowait", 0, PROBE_IN_QUEUE, "SimpleQueue"},
+    {"queue_get_entry", "_queue_SimpleQueue_get", 0, PROBE_IN_QUEUE, "SimpleQueue"},
+    {"queue_get_return", "_queue_SimpleQueue_get", 1, PROBE_IN_QUEUE, "SimpleQueue"},
+    {"queue_get_entry", "_queue_SimpleQueue_get_nowait", 0, PROBE_IN_QUEUE, "SimpleQueue"},
+    {"queue_get_return", "_queue_SimpleQueue_get_nowait", 1, PROBE_IN_QUEUE, "SimpleQueue"},
 };
 const size_t probe_spec_count = sizeof(probe_specs) / sizeof(probe_specs[0]);
 
@@ -140,9 +140,10 @@ static int find_libpython(const struct symbol_table *t, const char *exe, const c
 			continue;
 		if (search_path_list(symbol_table_runpath(t), exe, needed[i], out, outlen) == 0 ||
 		    search_path_list(ld_path, exe, needed[i], out, outlen) == 0 ||
-		    search_path_list("/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu:/usr/local/lib:"
-				     "/lib64:/usr/lib64:/lib:/usr/lib",
-				     exe, needed[i], out, outlen) == 0)
+		    search_path_list(
+			"/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu:/usr/local/lib:"
+			"/lib64:/usr/lib64:/lib:/usr/lib",
+			exe, needed[i], out, outlen) == 0)
 			return 0;
 	}
 	return -1;
@@ -161,8 +162,8 @@ static void find_queue_extension(struct interp_info *in)
 	const char *arches[] = {"x86_64-linux-gnu", "aarch64-linux-gnu"};
 	for (size_t i = 0; i < 2; i++) {
 		snprintf(in->queue_ext, sizeof(in->queue_ext),
-			 "%s/lib/python%u.%u/lib-dynload/_queue.cpython-%u%u-%s.so", prefix, in->major,
-			 in->minor, in->major, in->minor, arches[i]);
+			 "%s/lib/python%u.%u/lib-dynload/_queue.cpython-%u%u-%s.so", prefix,
+			 in->major, in->minor, in->major, in->minor, arches[i]);
 		if (access(in->queue_ext, R_OK) == 0)
 			return;
 	}
@@ -308,8 +309,8 @@ enum interp_status interp_inspect(const char *exe, const char *ld_library_path,
 		p->spec = spec;
 		if (spec->module == PROBE_IN_CORE && !strstr(missing, spec->function) &&
 		    strlen(missing) + strlen(spec->function) + 3 < sizeof(missing))
-			snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing), "%s%s",
-				 missing[0] ? ", " : "", spec->function);
+			snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing),
+				 "%s%s", missing[0] ? ", " : "", spec->function);
 	}
 	if (missing[0]) {
 		char hint[128];

@@ -26,10 +26,10 @@ extern const size_t probe_spec_count;
 
 struct probe_point {
 	const struct probe_spec *spec;
-	char symbol[128];	/* the symbol found (may be a clone name) */
-	uint64_t vaddr;		/* link-time address of the probed instruction */
-	uint64_t file_offset;	/* where the uprobe goes */
-	const char *source;	/* dynsym, symtab or debug file */
+	char symbol[128];     /* the symbol found (may be a clone name) */
+	uint64_t vaddr;	      /* link-time address of the probed instruction */
+	uint64_t file_offset; /* where the uprobe goes */
+	const char *source;   /* dynsym, symtab or debug file */
 	int found;
 };
 
@@ -51,7 +51,7 @@ enum interp_status {
 
 struct interp_info {
 	char exe[PATH_MAX];
-	char core[PATH_MAX];	 /* file holding the interpreter: exe or libpython */
+	char core[PATH_MAX];	  /* file holding the interpreter: exe or libpython */
 	char queue_ext[PATH_MAX]; /* _queue extension, empty when not found */
 	char debug_file[PATH_MAX];
 	char version[32];

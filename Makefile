@@ -15,7 +15,7 @@ CFLAGS    ?= -O2 -g
 # snprintf truncation is how we bound paths and messages, not a mistake
 WARNINGS  := -Wall -Wextra -Werror -Wno-format-truncation
 CPPFLAGS  := -std=c11 -D_GNU_SOURCE -I$(OUT) -Ibpf -Isymbolizer -Icollector -Ireports
-LDLIBS    := -lbpf -ldw -lelf -lz -lm
+LDLIBS    := -lbpf -ldw -lelf -lz -lm -lpthread
 SANITIZE  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 ifeq ($(V),1)

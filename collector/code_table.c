@@ -106,7 +106,8 @@ uint32_t code_table_intern_stack(struct code_table *t, const struct pyrace_frame
 		if (!created) {
 			const struct stack_entry *s = &t->stacks[*slot - 1];
 			if (s->nframes == n && s->truncated == truncated &&
-			    memcmp(&t->frames[s->offset], frames, n * sizeof(*frames)) == 0)
+			    (n == 0 ||
+			     memcmp(&t->frames[s->offset], frames, n * sizeof(*frames)) == 0))
 				return (uint32_t)(*slot - 1);
 			continue;
 		}

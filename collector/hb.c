@@ -49,6 +49,7 @@ void hb_init(struct hb *h, struct code_table *code)
 	u64map_init(&h->binding_by_obj);
 	u64map_init(&h->spawn_clock);
 	u64map_init(&h->channel_clock);
+	u64map_init(&h->channel_pending);
 	u64map_init(&h->lockset_by_hash);
 	u64map_init(&h->race_by_hash);
 }
@@ -82,7 +83,8 @@ void hb_free(struct hb *h)
 	free(h->races);
 	struct u64map *maps[] = {&h->thread_by_tid, &h->lock_by_addr,	 &h->var_by_addr,
 				 &h->shadow_by_key, &h->binding_by_obj,	 &h->spawn_clock,
-				 &h->channel_clock, &h->lockset_by_hash, &h->race_by_hash};
+				 &h->channel_clock, &h->channel_pending, &h->lockset_by_hash,
+				 &h->race_by_hash};
 	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
 		u64map_free(maps[i]);
 }
@@ -294,6 +296,7 @@ static void forget_lock(struct hb *h, uint64_t addr)
 		while (pop_held(h, (uint32_t)t, lock))
 			;
 	u64map_remove(&h->lock_by_addr, addr, 0);
+	u64map_remove(&h->binding_by_obj, addr, 0);
 }
 
 static void on_sync(struct hb *h, const struct pyrace_event *e, uint32_t t)
@@ -336,6 +339,9 @@ static void on_sync(struct hb *h, const struct pyrace_event *e, uint32_t t)
 	}
 	case PYSYNC_QUEUE_PUT: {
 		uint64_t *slot = u64map_get(&h->channel_clock, e->obj, e->aux);
+		uint64_t *pending = u64map_put(&h->channel_pending, e->obj, e->aux, NULL);
+		if (pending)
+			(*pending)++;
 		if (slot) {
 			vclock_join(&h->vcs[*slot - 1], &th->vc);
 		} else {
@@ -351,11 +357,19 @@ static void on_sync(struct hb *h, const struct pyrace_event *e, uint32_t t)
 	}
 	case PYSYNC_QUEUE_GET: {
 		uint64_t *slot = u64map_get(&h->channel_clock, e->obj, e->aux);
-		if (slot) {
-			vclock_join(&th->vc, &h->vcs[*slot - 1]);
-			vclock_free(&h->vcs[*slot - 1]);
-			u64map_remove(&h->channel_clock, e->obj, e->aux);
+		if (!slot)
+			return;
+		vclock_join(&th->vc, &h->vcs[*slot - 1]);
+		/* the same object may wait in the queue several times: keep its clock until the
+		 * last of those puts has been taken */
+		uint64_t *pending = u64map_get(&h->channel_pending, e->obj, e->aux);
+		if (pending && *pending > 1) {
+			(*pending)--;
+			return;
 		}
+		vclock_free(&h->vcs[*slot - 1]);
+		u64map_remove(&h->channel_clock, e->obj, e->aux);
+		u64map_remove(&h->channel_pending, e->obj, e->aux);
 		return;
 	}
 	default:
@@ -552,6 +566,15 @@ static int is_whole_dict(uint8_t op)
 	return op == PYOP_CLEAR || op == PYOP_UPDATE || op == PYOP_POPITEM;
 }
 
+/* The object stored by a write is now known by that variable's name. */
+static void remember_binding(struct hb *h, uint32_t var, const struct pyrace_event *e)
+{
+	uint32_t si = shadow_of(h, var, e);
+	uint64_t *slot = si == UINT32_MAX ? NULL : u64map_put(&h->binding_by_obj, e->aux, 0, NULL);
+	if (slot)
+		*slot = si + 1;
+}
+
 static void note_name_stack(struct hb *h, uint32_t t, uint32_t stack)
 {
 	struct hb_thread *th = &h->threads[t];
@@ -573,9 +596,16 @@ static void note_name_stack(struct hb *h, uint32_t t, uint32_t stack)
 static void on_access(struct hb *h, const struct pyrace_event *e, uint32_t t)
 {
 	struct hb_var *v = var_of(h, e->obj);
-	if (!v || v->ignored)
+	if (!v)
 		return;
 	uint32_t var = (uint32_t)(v - h->vars);
+	if (v->ignored) {
+		/* not reported, but its names matter: threading's own locks are recognised by them
+		 */
+		if (e->op == PYOP_WRITE && e->aux)
+			remember_binding(h, var, e);
+		return;
+	}
 	uint32_t stack = code_table_intern_stack(h->code, e->frames, e->nframes, e->truncated);
 	if (stack == UINT32_MAX)
 		return;
@@ -616,11 +646,8 @@ static void on_access(struct hb *h, const struct pyrace_event *e, uint32_t t)
 	if (v->has_whole && !happens_before(h, &v->whole, t))
 		add_race(h, var, si, &a, &v->whole);
 	remember(h, si, &a);
-	if (e->op == PYOP_WRITE && e->aux) {
-		uint64_t *slot = u64map_put(&h->binding_by_obj, e->aux, 0, NULL);
-		if (slot)
-			*slot = si + 1;
-	}
+	if (e->op == PYOP_WRITE && e->aux)
+		remember_binding(h, var, e);
 }
 
 void hb_event(struct hb *h, const struct pyrace_event *e)

@@ -94,6 +94,7 @@ struct hb {
 	struct u64map binding_by_obj; /* object address -> shadow index + 1 it was last stored in */
 	struct u64map spawn_clock;    /* boot pointer -> index into vcs + 1 */
 	struct u64map channel_clock;  /* (queue, item) -> index into vcs + 1 */
+	struct u64map channel_pending; /* (queue, item) -> puts not yet taken */
 	struct vclock *vcs;
 	size_t nvcs, vcs_cap;
 	uint32_t *lockset_items; /* interned locksets: [count, lock...] */

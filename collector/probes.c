@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -12,10 +13,28 @@
 
 #include "pyrace.skel.h"
 
+/* From the kernel's uapi (6.6+); libbpf 1.1 and Debian 12's headers predate them. */
+#define PYRACE_BPF_LINK_CREATE		 28
+#define PYRACE_BPF_TRACE_UPROBE_MULTI	 48
+#define PYRACE_BPF_F_UPROBE_MULTI_RETURN 1
+
+#define MAX_LINKS 64
+
 struct probes {
 	struct pyrace_bpf *skel;
-	struct bpf_link *links[64];
+	int multi_fds[MAX_LINKS]; /* uprobe_multi links */
+	size_t nmulti;
+	struct bpf_link *links[MAX_LINKS]; /* per-probe perf links, on older kernels */
 	size_t nlinks;
+	size_t attached;
+};
+
+/* The link_create part of union bpf_attr for uprobe_multi, padded to the union's size. */
+struct uprobe_multi_attr {
+	uint32_t prog_fd, target_fd, attach_type, flags;
+	uint64_t path, offsets, ref_ctr_offsets, cookies;
+	uint32_t cnt, multi_flags, pid;
+	uint8_t zero[144 - 60];
 };
 
 static int silent_print(enum libbpf_print_level level, const char *fmt, va_list args)
@@ -25,9 +44,117 @@ static int silent_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return 0;
 }
 
-static struct bpf_program *program_by_name(struct pyrace_bpf *skel, const char *name)
+static const char *probe_path(const struct interp_info *in, const struct probe_point *pp)
 {
-	return bpf_object__find_program_by_name(skel->obj, name);
+	return pp->spec->module == PROBE_IN_CORE ? in->core : in->queue_ext;
+}
+
+static int same_link_group(const struct interp_info *in, const struct probe_point *a,
+			   const struct probe_point *b)
+{
+	return strcmp(a->spec->program, b->spec->program) == 0 &&
+	       a->spec->is_return == b->spec->is_return && a->spec->module == b->spec->module &&
+	       probe_path(in, a) == probe_path(in, b);
+}
+
+/* One link per (program, file, entry or return): the kernel then unregisters all of its probe
+ * points after a single grace period, where per-probe links cost ~0.1 s each at detach. */
+static int attach_multi(struct probes *p, const struct interp_info *in, pid_t pid, char *why,
+			size_t whylen)
+{
+	int done[64] = {0};
+	for (size_t i = 0; i < in->nprobes && i < 64; i++) {
+		const struct probe_point *first = &in->probes[i];
+		if (!first->found || done[i])
+			continue;
+		uint64_t offsets[64], cookies[64];
+		uint32_t cnt = 0;
+		for (size_t j = i; j < in->nprobes && j < 64; j++) {
+			const struct probe_point *pp = &in->probes[j];
+			if (!pp->found || done[j] || !same_link_group(in, first, pp))
+				continue;
+			done[j] = 1;
+			offsets[cnt] = pp->file_offset;
+			cookies[cnt] = pp->vaddr;
+			cnt++;
+		}
+		struct bpf_program *prog =
+		    bpf_object__find_program_by_name(p->skel->obj, first->spec->program);
+		struct uprobe_multi_attr attr;
+		memset(&attr, 0, sizeof(attr));
+		attr.prog_fd = (uint32_t)bpf_program__fd(prog);
+		attr.attach_type = PYRACE_BPF_TRACE_UPROBE_MULTI;
+		attr.path = (uint64_t)(uintptr_t)probe_path(in, first);
+		attr.offsets = (uint64_t)(uintptr_t)offsets;
+		attr.cookies = (uint64_t)(uintptr_t)cookies;
+		attr.cnt = cnt;
+		attr.multi_flags = first->spec->is_return ? PYRACE_BPF_F_UPROBE_MULTI_RETURN : 0;
+		attr.pid = (uint32_t)pid;
+		int fd = (int)syscall(__NR_bpf, PYRACE_BPF_LINK_CREATE, &attr, sizeof(attr));
+		if (fd < 0 || p->nmulti == MAX_LINKS) {
+			int err = fd < 0 ? errno : E2BIG;
+			if (fd >= 0)
+				close(fd);
+			snprintf(why, whylen, "cannot attach uprobes to %s in %s: %s",
+				 first->symbol, probe_path(in, first), strerror(err));
+			return -err;
+		}
+		p->multi_fds[p->nmulti++] = fd;
+		p->attached += cnt;
+	}
+	return 0;
+}
+
+static int attach_each(struct probes *p, const struct interp_info *in, pid_t pid, char *why,
+		       size_t whylen)
+{
+	for (size_t i = 0; i < in->nprobes; i++) {
+		const struct probe_point *pp = &in->probes[i];
+		if (!pp->found)
+			continue;
+		struct bpf_program *prog =
+		    bpf_object__find_program_by_name(p->skel->obj, pp->spec->program);
+		LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = pp->spec->is_return,
+			    .bpf_cookie = pp->vaddr);
+		struct bpf_link *link = bpf_program__attach_uprobe_opts(
+		    prog, pid, probe_path(in, pp), pp->file_offset, &opts);
+		if (!link || p->nlinks == MAX_LINKS) {
+			int err = link ? E2BIG : errno;
+			bpf_link__destroy(link);
+			snprintf(why, whylen, "cannot attach a uprobe to %s in %s: %s", pp->symbol,
+				 probe_path(in, pp), strerror(err));
+			return -err;
+		}
+		p->links[p->nlinks++] = link;
+		p->attached++;
+	}
+	return 0;
+}
+
+/* Opens and loads the programs; with `multi`, for uprobe_multi links. */
+static int load(struct probes *p, const struct interp_info *in, int stop_at_finalize, int multi)
+{
+	p->skel = pyrace_bpf__open();
+	if (!p->skel)
+		return -errno;
+	p->skel->rodata->L = in->layout;
+	p->skel->rodata->stop_at_finalize = stop_at_finalize != 0;
+	struct bpf_program *prog;
+	if (multi)
+		bpf_object__for_each_program(prog, p->skel->obj)
+		    bpf_program__set_expected_attach_type(prog, PYRACE_BPF_TRACE_UPROBE_MULTI);
+	return pyrace_bpf__load(p->skel);
+}
+
+static void unload(struct probes *p)
+{
+	for (size_t i = 0; i < p->nmulti; i++)
+		close(p->multi_fds[i]);
+	for (size_t i = 0; i < p->nlinks; i++)
+		bpf_link__destroy(p->links[i]);
+	pyrace_bpf__destroy(p->skel);
+	p->skel = NULL;
+	p->nmulti = p->nlinks = p->attached = 0;
 }
 
 struct probes *probes_attach(const struct interp_info *in, pid_t pid, int stop_at_finalize,
@@ -40,61 +167,36 @@ struct probes *probes_attach(const struct interp_info *in, pid_t pid, int stop_a
 		snprintf(why, whylen, "out of memory");
 		return NULL;
 	}
-	p->skel = pyrace_bpf__open();
-	if (!p->skel) {
-		snprintf(why, whylen, "cannot open the BPF object: %s", strerror(errno));
-		goto fail;
+	why[0] = '\0';
+	int err = load(p, in, stop_at_finalize, 1);
+	if (!err)
+		err = attach_multi(p, in, pid, why, whylen);
+	if (err && err != -EPERM && err != -EACCES) {
+		/* a kernel before 6.6: one perf link per probe point */
+		unload(p);
+		why[0] = '\0';
+		err = load(p, in, stop_at_finalize, 0);
+		if (!err)
+			err = attach_each(p, in, pid, why, whylen);
 	}
-	p->skel->rodata->L = in->layout;
-	p->skel->rodata->stop_at_finalize = stop_at_finalize != 0;
-	int err = pyrace_bpf__load(p->skel);
 	if (err) {
 		*not_permitted = err == -EPERM || err == -EACCES;
-		snprintf(why, whylen, "cannot load the BPF programs: %s%s", strerror(-err),
-			 *not_permitted ? " (needs root: CAP_BPF and CAP_PERFMON)" : "");
-		goto fail;
-	}
-	for (size_t i = 0; i < in->nprobes; i++) {
-		const struct probe_point *pp = &in->probes[i];
-		if (!pp->found)
-			continue;
-		struct bpf_program *prog = program_by_name(p->skel, pp->spec->program);
-		const char *path = pp->spec->module == PROBE_IN_CORE ? in->core : in->queue_ext;
-		if (!prog) {
-			snprintf(why, whylen, "internal: no BPF program %s", pp->spec->program);
-			goto fail;
-		}
-		LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = pp->spec->is_return,
-			    .bpf_cookie = pp->vaddr);
-		struct bpf_link *link =
-		    bpf_program__attach_uprobe_opts(prog, pid, path, pp->file_offset, &opts);
-		if (!link) {
-			err = -errno;
-			*not_permitted = err == -EPERM || err == -EACCES;
-			snprintf(why, whylen, "cannot attach a uprobe to %s in %s: %s", pp->symbol,
-				 path, strerror(-err));
-			goto fail;
-		}
-		if (p->nlinks == sizeof(p->links) / sizeof(p->links[0])) {
-			bpf_link__destroy(link);
-			snprintf(why, whylen, "internal: too many probes");
-			goto fail;
-		}
-		p->links[p->nlinks++] = link;
+		if (!why[0])
+			snprintf(why, whylen, "cannot load the BPF programs: %s", strerror(-err));
+		if (*not_permitted)
+			snprintf(why + strlen(why), whylen - strlen(why),
+				 " (needs root: CAP_BPF and CAP_PERFMON)");
+		probes_detach(p);
+		return NULL;
 	}
 	return p;
-fail:
-	probes_detach(p);
-	return NULL;
 }
 
 void probes_detach(struct probes *p)
 {
 	if (!p)
 		return;
-	for (size_t i = p->nlinks; i > 0; i--)
-		bpf_link__destroy(p->links[i - 1]);
-	pyrace_bpf__destroy(p->skel);
+	unload(p);
 	free(p);
 }
 
@@ -105,7 +207,7 @@ int probes_ring_fd(const struct probes *p)
 
 size_t probes_attached(const struct probes *p)
 {
-	return p->nlinks;
+	return p->attached;
 }
 
 static uint64_t counter_sum(const struct probes *p, uint32_t which)

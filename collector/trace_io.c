@@ -93,7 +93,8 @@ struct trace_reader *trace_reader_open(const char *path, char *why, size_t whyle
 	}
 	memcpy(&h, map, sizeof(h));
 	const char *problem = NULL;
-	if (memcmp(h.magic, TRACE_MAGIC, TRACE_MAGIC_LEN - 2) != 0)
+	if (memcmp(h.magic, TRACE_MAGIC, TRACE_MAGIC_LEN - 2) != 0 ||
+	    h.magic[TRACE_MAGIC_LEN - 1] != TRACE_MAGIC[TRACE_MAGIC_LEN - 1])
 		problem = "is not a pyrace trace";
 	else if (h.byte_order != TRACE_BYTE_ORDER)
 		problem = "was written on a machine of the other byte order";

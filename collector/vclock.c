@@ -54,7 +54,9 @@ int vclock_copy(struct vclock *dst, const struct vclock *src)
 {
 	if (reserve(dst, src->n))
 		return -1;
-	memcpy(dst->c, src->c, src->n * sizeof(*src->c));
-	memset(dst->c + src->n, 0, (dst->n - src->n) * sizeof(*dst->c));
+	if (src->n)
+		memcpy(dst->c, src->c, src->n * sizeof(*src->c));
+	if (dst->n > src->n)
+		memset(dst->c + src->n, 0, (dst->n - src->n) * sizeof(*dst->c));
 	return 0;
 }

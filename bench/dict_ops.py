@@ -1,0 +1,66 @@
+"""Microbenchmark: ns per operation for dict stores, lookups and lock round trips.
+
+Prints one line per case: `case ns_per_op`. Run it untraced and under pyrace; bench/run.py
+computes the ratios."""
+import sys
+import threading
+import time
+
+WATCHED = {}
+LOCK = threading.Lock()
+N = int(sys.argv[1]) if len(sys.argv) > 1 else 200_000
+
+
+def store_watched(n):
+    d = WATCHED
+    for i in range(n):
+        d["k"] = i
+
+
+def store_unwatched(n):
+    d = {}
+    for i in range(n):
+        d["k"] = i
+
+
+def lookup_watched(n):
+    d = WATCHED
+    d["k"] = 0
+    for _ in range(n):
+        d["k"]
+
+
+def lookup_unwatched(n):
+    d = {"k": 0}
+    for _ in range(n):
+        d["k"]
+
+
+def with_lock(n):
+    lock = LOCK
+    for _ in range(n):
+        with lock:
+            pass
+
+
+def empty_loop(n):
+    for _ in range(n):
+        pass
+
+
+def main():
+    cases = [store_watched, store_unwatched, lookup_watched, lookup_unwatched, with_lock]
+    base = min(_timed(empty_loop) for _ in range(3))
+    for case in cases:
+        best = min(_timed(case) for _ in range(3))
+        print("%s %.1f" % (case.__name__, max(best - base, 0.0) * 1e9 / N))
+
+
+def _timed(fn):
+    start = time.perf_counter()
+    fn(N)
+    return time.perf_counter() - start
+
+
+if __name__ == "__main__":
+    main()

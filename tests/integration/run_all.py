@@ -20,6 +20,7 @@ import shlex
 import shutil
 import signal
 import subprocess
+import tempfile
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
@@ -365,10 +366,19 @@ def case_not_cpython():
 
 
 def case_not_root():
-    cmd = [PYRACE, "run", "--", "python3", "-c", "pass"]
+    # A copy in a world-readable directory: the checkout itself may be private to root.
+    tmp = tempfile.mkdtemp(prefix="pyrace-nobody-")
+    os.chmod(tmp, 0o755)
+    binary = os.path.join(tmp, "pyrace")
+    shutil.copy(PYRACE, binary)
+    os.chmod(binary, 0o755)
+    cmd = [binary, "run", "--", "python3", "-c", "pass"]
     if os.geteuid() == 0:
         cmd = NOBODY + cmd
-    result = run(cmd)
+    try:
+        result = run(cmd)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     problems = expect_status(result, EXIT_USAGE)
     if result.returncode in (126, 127):
         problems.append("(user nobody may be unable to execute %s in %s)" % (PYRACE, ROOT))
@@ -388,7 +398,88 @@ def case_missing_debug_info():
     finish(result, problems)
 
 
+def _variables(report):
+    return sorted("%s.%s%s" % (r["variable"]["module"], r["variable"]["name"],
+                               "" if r["variable"]["container"] == "global"
+                               else "[%r]" % r["variable"].get("key", "*"))
+                  for r in report["races"])
+
+
+def case_record_then_analyze():
+    """record writes a private trace; analyze finds the same races, even as an unprivileged user,
+    and a trace cut anywhere still yields the races recorded before the cut."""
+    work = tempfile.mkdtemp(prefix="pyrace-trace-")
+    os.chmod(work, 0o755)
+    try:
+        trace = os.path.join(work, "t.trace")
+        program = os.path.join("tests", "corpus", "racy_unlocked_write.py")
+        result = run([PYRACE, "record", "-o", trace, "--", SYSTEM_PYTHON, program])
+        problems = expect_status(result, EXIT_OK)
+        if not os.path.exists(trace):
+            finish(result, problems + ["no trace written"])
+        mode = os.stat(trace).st_mode & 0o777
+        if mode != 0o600:
+            problems.append("trace mode is %o, expected 600" % mode)
+        full_json = os.path.join(work, "full.json")
+        result = run([PYRACE, "analyze", "--json", full_json, trace])
+        problems += expect_status(result, EXIT_RACES)
+        with open(full_json) as f:
+            full = json.load(f)
+        if _variables(full) != ["__main__.CACHE['a']"]:
+            problems.append("analyze reported %s" % _variables(full))
+        if full["target"]["python"]["executable"] != SYSTEM_PYTHON:
+            problems.append("target executable is %r" % full["target"]["python"]["executable"])
+        finish(result, problems)
+
+        # readable by anyone given the file: analyze needs no privileges
+        shared = os.path.join(work, "shared.trace")
+        shutil.copy(trace, shared)
+        os.chmod(shared, 0o644)
+        binary = os.path.join(work, "pyrace")
+        shutil.copy(PYRACE, binary)
+        os.chmod(binary, 0o755)
+        cmd = [binary, "analyze", shared]
+        if os.geteuid() == 0:
+            cmd = NOBODY + cmd
+        result = run(cmd)
+        finish(result, expect_status(result, EXIT_RACES))
+
+        # cut the trace: the races seen before the cut survive, with a warning
+        size = os.path.getsize(trace)
+        cut = os.path.join(work, "cut.trace")
+        with open(trace, "rb") as f:
+            data = f.read()
+        with open(cut, "wb") as f:
+            f.write(data[: size - 7])
+        cut_json = os.path.join(work, "cut.json")
+        result = run([PYRACE, "analyze", "--json", cut_json, cut])
+        problems = expect_status(result, EXIT_RACES)
+        if "warning" not in result.stderr or "truncated" not in result.stderr:
+            problems.append("no truncation warning on stderr")
+        with open(cut_json) as f:
+            partial = json.load(f)
+        if _variables(partial) != _variables(full):
+            problems.append("cut trace reported %s" % _variables(partial))
+        if not partial["stats"]["ended_early"]:
+            problems.append("stats.ended_early is false for a cut trace")
+        finish(result, problems)
+
+        # garbage is refused in one line
+        garbage = os.path.join(work, "garbage.trace")
+        with open(garbage, "wb") as f:
+            f.write(b"this is not a trace at all\n")
+        result = run([PYRACE, "analyze", garbage])
+        problems = expect_status(result, EXIT_USAGE)
+        line = single_line(result.stderr)
+        if line is None or "not a pyrace trace" not in line:
+            problems.append("expected one line saying it is not a pyrace trace")
+        finish(result, problems)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 CLI_CASES = [
+    ("cli: record, then analyze (also unprivileged, cut and corrupt traces)", case_record_then_analyze),
     ("cli: no arguments -> exit 1", case_no_arguments),
     ("cli: run without a command -> exit 1", case_run_without_command),
     ("cli: run -- /nonexistent/cmd -> exit 1, 'not found'", case_command_not_found),

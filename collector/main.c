@@ -15,6 +15,7 @@ static const struct command commands[] = {
     {"run", cmd_run, "trace a command to its end and report the races found"},
     {"record", cmd_record, "trace a command into a trace file"},
     {"analyze", cmd_analyze, "report the races in a trace file"},
+    {"doctor", cmd_doctor, "check the kernel and an interpreter, probe by probe"},
 };
 
 static void usage(FILE *out)

@@ -299,7 +299,8 @@ enum interp_status interp_inspect(const char *exe, const char *ld_library_path,
 	if (out->queue_ext[0])
 		queue = symbol_table_open(out->queue_ext, debug_dir);
 
-	char missing[512] = "";
+	const char *first_missing = NULL;
+	size_t nmissing = 0;
 	for (size_t i = 0; i < probe_spec_count && out->nprobes < 40; i++) {
 		const struct probe_spec *spec = &probe_specs[i];
 		struct probe_point *p = &out->probes[out->nprobes++];
@@ -307,15 +308,18 @@ enum interp_status interp_inspect(const char *exe, const char *ld_library_path,
 		if (t && resolve_probe(t, spec, p) == 0)
 			continue;
 		p->spec = spec;
-		if (spec->module == PROBE_IN_CORE && !strstr(missing, spec->function) &&
-		    strlen(missing) + strlen(spec->function) + 3 < sizeof(missing))
-			snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing),
-				 "%s%s", missing[0] ? ", " : "", spec->function);
+		if (spec->module == PROBE_IN_CORE && !spec->is_return) {
+			first_missing = first_missing ? first_missing : spec->function;
+			nmissing++;
+		}
 	}
-	if (missing[0]) {
+	if (nmissing) {
 		char hint[128];
-		snprintf(why, whylen, "%s: no debug info for %s: %s", out->core, missing,
-			 debug_package_hint(out, hint, sizeof(hint)));
+		snprintf(why, whylen,
+			 "no debug info for %s: %zu internal function%s such as %s %s not in its "
+			 "symbols; %s",
+			 out->core, nmissing, nmissing == 1 ? "" : "s", first_missing,
+			 nmissing == 1 ? "is" : "are", debug_package_hint(out, hint, sizeof(hint)));
 		status = INTERP_NO_DEBUG_INFO;
 	}
 done:

@@ -478,7 +478,30 @@ def case_record_then_analyze():
         shutil.rmtree(work, ignore_errors=True)
 
 
+def case_doctor():
+    """doctor lists every probe point of an interpreter as found, and names what is missing."""
+    problems = []
+    for interp in interpreters(None):
+        result = run([PYRACE, "doctor", "--python", interp])
+        problems += expect_status(result, EXIT_OK)
+        rows = [l for l in result.stdout.splitlines() if l.strip().endswith(("ok", "ok (return)", "MISSING"))]
+        table = [l for l in rows if "0x" in l or "MISSING" in l]
+        if len(table) < 30 or any("MISSING" in l for l in table):
+            problems.append("%s: expected at least 30 probe rows, all found:\n%s" % (interp, result.stdout))
+        if "3.11" not in result.stdout:
+            problems.append("%s: version not shown" % interp)
+    finish(result, problems)
+    result = run([PYRACE, "doctor", "--python", SYSTEM_PYTHON, "--debug-dir", "/nonexistent"])
+    problems = expect_status(result, EXIT_SETUP)
+    if "MISSING" not in result.stdout or "python3.11-dbg" not in result.stdout:
+        problems.append("missing probes and the package providing them are not shown")
+    if "PyDict_Clear" not in result.stdout or "dynsym" not in result.stdout:
+        problems.append("exported functions are not shown as found in dynsym")
+    finish(result, problems)
+
+
 CLI_CASES = [
+    ("cli: doctor on both interpreters, and without debug info", case_doctor),
     ("cli: record, then analyze (also unprivileged, cut and corrupt traces)", case_record_then_analyze),
     ("cli: no arguments -> exit 1", case_no_arguments),
     ("cli: run without a command -> exit 1", case_run_without_command),

@@ -14,6 +14,7 @@ int cmd_run(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
+int cmd_attach(int argc, char **argv);
 
 /* Analyses a trace, prints the text report on stderr, writes JSON when `json_path` is set,
  * and returns the exit status (0, 66, or 1 when the trace cannot be read). */

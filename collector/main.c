@@ -13,6 +13,7 @@ struct command {
 
 static const struct command commands[] = {
     {"run", cmd_run, "trace a command to its end and report the races found"},
+    {"attach", cmd_attach, "trace a running process for a while, detach, report"},
     {"record", cmd_record, "trace a command into a trace file"},
     {"analyze", cmd_analyze, "report the races in a trace file"},
     {"doctor", cmd_doctor, "check the kernel and an interpreter, probe by probe"},

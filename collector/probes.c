@@ -205,6 +205,13 @@ int probes_ring_fd(const struct probes *p)
 	return bpf_map__fd(p->skel->maps.events);
 }
 
+int probes_watch(struct probes *p, uint64_t dict, int kind)
+{
+	uint8_t info = (uint8_t)kind; /* struct watch_info in the BPF program */
+	return bpf_map__update_elem(p->skel->maps.watched, &dict, sizeof(dict), &info, sizeof(info),
+				    BPF_ANY);
+}
+
 size_t probes_attached(const struct probes *p)
 {
 	return p->attached;

@@ -20,6 +20,8 @@ struct probes *probes_attach(const struct interp_info *in, pid_t pid, int stop_a
 void probes_detach(struct probes *p);
 
 int probes_ring_fd(const struct probes *p);
+/* Adds a dict to the kernel's watched set (kind: enum pyrace_watch_kind). 0 on success. */
+int probes_watch(struct probes *p, uint64_t dict, int kind);
 size_t probes_attached(const struct probes *p);
 /* Kernel-side counters summed over CPUs. */
 uint64_t probes_lost_events(const struct probes *p);

@@ -42,7 +42,7 @@ int record_check_privileges(void)
 	return 0;
 }
 
-static double now_s(void)
+double record_now(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -57,13 +57,14 @@ static int wait_untraced(pid_t pid)
 	return status;
 }
 
-static void write_target(struct trace_writer *w, const struct launch *l, char *const argv[])
+void record_write_target(struct trace_writer *w, pid_t pid, const struct interp_info *in,
+			 char *const argv[])
 {
 	struct trace_buf b = {0};
-	trace_put_u32(&b, (uint32_t)l->pid);
-	trace_put_str(&b, l->interp.version);
-	trace_put_str(&b, l->interp.exe);
-	trace_put_str(&b, l->interp.build ? l->interp.build : "unknown");
+	trace_put_u32(&b, (uint32_t)pid);
+	trace_put_str(&b, in->version);
+	trace_put_str(&b, in->exe);
+	trace_put_str(&b, in->build ? in->build : "unknown");
 	uint32_t argc = 0;
 	while (argv[argc])
 		argc++;
@@ -87,6 +88,25 @@ static void write_stats(struct trace_writer *w, const struct trace_stats *s)
 	if (!b.error)
 		trace_writer_record(w, TREC_STATS, b.data, (uint32_t)b.len);
 	trace_buf_free(&b);
+}
+
+int record_finish(struct consumer *c, struct probes *probes, struct trace_writer *w,
+		  struct trace_stats *stats, double start, const char *path)
+{
+	consumer_drain(c);
+	stats->lost_events = probes_lost_events(probes);
+	stats->truncated_stacks = probes_truncated_stacks(probes);
+	stats->unresolved_code = c->unresolved_code;
+	stats->duration_ns = (uint64_t)((record_now() - start) * 1e9);
+	probes_detach(probes);
+	int failed = c->write_failed;
+	consumer_free(c);
+	write_stats(w, stats);
+	if (trace_writer_close(w) || failed) {
+		fprintf(stderr, "pyrace: writing the trace %s failed\n", path);
+		return 1;
+	}
+	return 0;
 }
 
 /* The program cannot be traced: let it finish untraced, as asked, then fail. */
@@ -130,7 +150,7 @@ int record_command(char *const argv[], const struct record_options *opts)
 		run_untraced(&l, why);
 		return 1;
 	}
-	write_target(w, &l, argv);
+	record_write_target(w, l.pid, &l.interp, argv);
 	char why[512];
 	int not_permitted;
 	struct probes *probes =
@@ -155,7 +175,7 @@ int record_command(char *const argv[], const struct record_options *opts)
 	forward_to = l.pid;
 	stop_requests = 0;
 
-	double start = now_s();
+	double start = record_now();
 	launch_resume(&l);
 	struct trace_stats stats = {.exit_status = -1};
 	int continued = 0;
@@ -192,22 +212,10 @@ int record_command(char *const argv[], const struct record_options *opts)
 			break;
 		}
 	}
-	consumer_drain(&c);
-	stats.lost_events = probes_lost_events(probes);
-	stats.truncated_stacks = probes_truncated_stacks(probes);
-	stats.unresolved_code = c.unresolved_code;
-	stats.duration_ns = (uint64_t)((now_s() - start) * 1e9);
-	probes_detach(probes);
-	int failed = c.write_failed;
-	consumer_free(&c);
-	write_stats(w, &stats);
-	if (trace_writer_close(w) || failed) {
-		fprintf(stderr, "pyrace: writing the trace %s failed\n", opts->trace_path);
-		return 1;
-	}
+	int rc = record_finish(&c, probes, w, &stats, start, opts->trace_path);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	if (stats.ended_early && stats.exit_status == -1)
 		wait_untraced(l.pid);
-	return 0;
+	return rc;
 }

@@ -2,6 +2,13 @@
 #ifndef PYRACE_RECORD_H
 #define PYRACE_RECORD_H
 
+#include <sys/types.h>
+
+#include "consumer.h"
+#include "interp.h"
+#include "probes.h"
+#include "trace_io.h"
+
 struct record_options {
 	const char *trace_path;
 	const char *debug_dir;
@@ -11,6 +18,19 @@ struct record_options {
  * pyrace exit status (1: usage or environment, 2: the target could not be traced) after one
  * line on stderr. The command always runs to its end. */
 int record_command(char *const argv[], const struct record_options *opts);
+
+/* Traces the running process `pid` (pyrace attach / record -p) until `duration_s` seconds
+ * have passed (0: no limit), SIGINT or SIGTERM, or the process ends; then detaches, leaving
+ * nothing of pyrace in the process or the kernel. Returns like record_command(). */
+int record_attach(pid_t pid, double duration_s, const struct record_options *opts);
+
+/* Shared by both: the TREC_TARGET record, and the end of a trace (drain the ring buffer,
+ * counters, detach, TREC_STATS, close). record_finish returns 0 or 1 (write error). */
+void record_write_target(struct trace_writer *w, pid_t pid, const struct interp_info *in,
+			 char *const argv[]);
+int record_finish(struct consumer *c, struct probes *probes, struct trace_writer *w,
+		  struct trace_stats *stats, double start, const char *path);
+double record_now(void);
 
 /* Checks that BPF programs can be loaded here; prints one line and returns 1 if not. */
 int record_check_privileges(void);

@@ -87,6 +87,19 @@ static void layout_for_311(struct interp_info *in)
 	c->str_utf8_length = l->str_utf8_length;
 	c->str_utf8 = l->str_utf8;
 	c->obj_type = l->obj_type;
+	c->runtime_main_interp = 0x30;
+	c->interp_modules = 0x378;
+	c->dict_keys = 0x20;
+	c->dict_values = 0x28;
+	c->keys_log2_size = 8;
+	c->keys_log2_index_bytes = 9;
+	c->keys_kind = 10;
+	c->keys_nentries = 24;
+	c->keys_indices = 32;
+	c->entry_size_general = 24;
+	c->entry_size_unicode = 16;
+	c->module_dict = 16;
+	c->type_flags = l->type_flags;
 }
 
 static int exports_interpreter(const struct symbol_table *t)
@@ -280,6 +293,7 @@ enum interp_status interp_inspect(const char *exe, const char *ld_library_path,
 		goto done;
 	}
 	out->build = "release";
+	out->core_is_dynamic = symbol_table_is_dynamic(core);
 	layout_for_311(out);
 	struct pyrace_layout *l = &out->layout;
 	if (read_object_address(core, "_PyRuntime", &l->runtime_addr) ||

@@ -39,6 +39,15 @@ struct code_layout {
 	uint32_t bytes_size, bytes_data; /* PyBytesObject ob_size, ob_sval */
 	uint32_t str_state, str_length, str_ascii_data, str_utf8_length, str_utf8;
 	uint32_t obj_type;
+	/* walking the live interpreter from outside (pyrace attach) */
+	uint32_t runtime_main_interp; /* _PyRuntime.interpreters.main */
+	uint32_t interp_modules;      /* PyInterpreterState.modules (sys.modules) */
+	uint32_t dict_keys;	      /* PyDictObject.ma_keys */
+	uint32_t dict_values;	      /* PyDictObject.ma_values (split tables) */
+	uint32_t keys_log2_size, keys_log2_index_bytes, keys_kind, keys_nentries, keys_indices;
+	uint32_t entry_size_general, entry_size_unicode;
+	uint32_t module_dict; /* PyModuleObject.md_dict */
+	uint32_t type_flags;
 };
 
 enum interp_status {
@@ -56,7 +65,8 @@ struct interp_info {
 	char debug_file[PATH_MAX];
 	char version[32];
 	unsigned major, minor, micro;
-	const char *build; /* "release" */
+	const char *build;   /* "release" */
+	int core_is_dynamic; /* PIE or shared object: loaded at a bias */
 	struct pyrace_layout layout;
 	struct code_layout code;
 	struct probe_point probes[40];

@@ -1,0 +1,110 @@
+/* pyrace attach: trace a running Python process for a while, detach, report. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "record.h"
+
+static void attach_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: pyrace attach -p PID [OPTIONS]\n\n"
+		"Attaches to a running CPython 3.11 process, traces it until Ctrl-C (SIGINT), "
+		"SIGTERM,\n"
+		"the deadline or the end of the process, detaches (leaving nothing behind in the\n"
+		"process or the kernel) and prints the races found on stderr. The process is not\n"
+		"stopped, restarted or written to.\n\n"
+		"  -p, --pid PID     the process to trace\n"
+		"  --duration S      detach after S seconds\n"
+		"  --json FILE       also write the JSON report (schema pyrace-report/1); - for "
+		"stdout\n"
+		"  -o, --output FILE keep the trace in FILE (for pyrace analyze)\n"
+		"  --debug-dir DIR   where build-id debug files live (default /usr/lib/debug)\n"
+		"  -h, --help        this text\n\n"
+		"Exit status: 0 no race, 66 races found, 1 usage or environment error (no such\n"
+		"process, not permitted), 2 the process could not be traced (not CPython, ...).\n");
+}
+
+int cmd_attach(int argc, char **argv)
+{
+	static const struct option options[] = {
+	    {"pid", required_argument, NULL, 'p'},
+	    {"duration", required_argument, NULL, 'D'},
+	    {"json", required_argument, NULL, 'j'},
+	    {"output", required_argument, NULL, 'o'},
+	    {"debug-dir", required_argument, NULL, 'd'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
+	};
+	const char *json = NULL, *output = NULL, *debug_dir = "/usr/lib/debug";
+	long pid = 0;
+	double duration = 0;
+	int opt;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "p:o:h", options, NULL)) != -1) {
+		char *end = NULL;
+		switch (opt) {
+		case 'p':
+			pid = strtol(optarg, &end, 10);
+			if (!*optarg || *end || pid <= 0) {
+				fprintf(stderr, "pyrace attach: not a process id: %s\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'D':
+			duration = strtod(optarg, &end);
+			if (!*optarg || *end || duration <= 0) {
+				fprintf(stderr, "pyrace attach: not a duration in seconds: %s\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'j':
+			json = optarg;
+			break;
+		case 'o':
+			output = optarg;
+			break;
+		case 'd':
+			debug_dir = optarg;
+			break;
+		case 'h':
+			attach_usage(stdout);
+			return 0;
+		default:
+			attach_usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (!pid || optind != argc) {
+		fprintf(stderr, "pyrace attach: needs -p PID (pyrace attach -p 4242)\n");
+		return EXIT_USAGE;
+	}
+	if (record_check_privileges())
+		return EXIT_USAGE;
+	char path[64];
+	int tmp_fd = -1;
+	if (!output) {
+		const char *dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+		tmp_fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+		if (tmp_fd < 0) {
+			fprintf(stderr, "pyrace: cannot create a temporary trace in %s: %s\n", dir,
+				strerror(errno));
+			return EXIT_USAGE;
+		}
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", tmp_fd);
+		output = path;
+	}
+	struct record_options ro = {.trace_path = output, .debug_dir = debug_dir};
+	int rc = record_attach((pid_t)pid, duration, &ro);
+	if (rc == 0)
+		rc = report_trace(output, tmp_fd >= 0 ? "trace" : output, json);
+	if (tmp_fd >= 0)
+		close(tmp_fd);
+	return rc;
+}

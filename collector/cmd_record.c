@@ -1,38 +1,61 @@
-/* pyrace record: trace a command into a self-contained trace file. */
+/* pyrace record: trace a command, or a running process, into a self-contained trace file. */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "commands.h"
 #include "record.h"
 
 static void record_usage(FILE *out)
 {
-	fprintf(out,
-		"usage: pyrace record -o FILE [OPTIONS] -- COMMAND [ARGS...]\n\n"
-		"Runs COMMAND traced and writes the trace to FILE (mode 0600). The trace holds\n"
-		"everything needed to analyse it on another machine: pyrace analyze FILE.\n\n"
-		"  -o, --output FILE the trace file (required)\n"
-		"  --debug-dir DIR   where build-id debug files live (default /usr/lib/debug)\n"
-		"  -h, --help        this text\n\n"
-		"Exit status: 0 trace written, 1 usage or environment error, 2 the command could\n"
-		"not be traced (it still runs).\n");
+	fprintf(
+	    out,
+	    "usage: pyrace record -o FILE [OPTIONS] -- COMMAND [ARGS...]\n"
+	    "       pyrace record -o FILE -p PID [--duration S] [OPTIONS]\n\n"
+	    "Runs COMMAND traced (or traces the running process PID, as pyrace attach does) and\n"
+	    "writes the trace to FILE (mode 0600). The trace holds everything needed to analyse\n"
+	    "it on another machine: pyrace analyze FILE.\n\n"
+	    "  -o, --output FILE the trace file (required)\n"
+	    "  -p, --pid PID     trace a running process instead of starting a command\n"
+	    "  --duration S      with -p: detach after S seconds\n"
+	    "  --debug-dir DIR   where build-id debug files live (default /usr/lib/debug)\n"
+	    "  -h, --help        this text\n\n"
+	    "Exit status: 0 trace written, 1 usage or environment error, 2 the command could\n"
+	    "not be traced (it still runs).\n");
 }
 
 int cmd_record(int argc, char **argv)
 {
 	static const struct option options[] = {
-	    {"output", required_argument, NULL, 'o'},
-	    {"debug-dir", required_argument, NULL, 'd'},
-	    {"help", no_argument, NULL, 'h'},
-	    {0},
+	    {"output", required_argument, NULL, 'o'},	{"pid", required_argument, NULL, 'p'},
+	    {"duration", required_argument, NULL, 'D'}, {"debug-dir", required_argument, NULL, 'd'},
+	    {"help", no_argument, NULL, 'h'},		{0},
 	};
 	const char *output = NULL, *debug_dir = "/usr/lib/debug";
+	long pid = 0;
+	double duration = 0;
 	int opt;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+o:h", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+o:p:h", options, NULL)) != -1) {
+		char *end = NULL;
 		switch (opt) {
 		case 'o':
 			output = optarg;
+			break;
+		case 'p':
+			pid = strtol(optarg, &end, 10);
+			if (!*optarg || *end || pid <= 0) {
+				fprintf(stderr, "pyrace record: not a process id: %s\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'D':
+			duration = strtod(optarg, &end);
+			if (!*optarg || *end || duration <= 0) {
+				fprintf(stderr, "pyrace record: not a duration in seconds: %s\n",
+					optarg);
+				return EXIT_USAGE;
+			}
 			break;
 		case 'd':
 			debug_dir = optarg;
@@ -45,13 +68,16 @@ int cmd_record(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (!output || optind >= argc) {
-		fprintf(stderr, "pyrace record: needs -o FILE and a command "
+	int with_command = optind < argc;
+	if (!output || with_command == (pid != 0)) {
+		fprintf(stderr, "pyrace record: needs -o FILE and either a command or -p PID "
 				"(pyrace record -o t.trace -- python3 app.py)\n");
 		return EXIT_USAGE;
 	}
 	if (record_check_privileges())
 		return EXIT_USAGE;
 	struct record_options ro = {.trace_path = output, .debug_dir = debug_dir};
+	if (pid)
+		return record_attach((pid_t)pid, duration, &ro);
 	return record_command(argv + optind, &ro);
 }

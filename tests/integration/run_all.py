@@ -549,6 +549,22 @@ def interpreters(selected):
     return result
 
 
+def attach_cases():
+    """The `attach` tests live in test_attach.py; an AssertionError there is a failed case."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import test_attach
+
+    def wrap(fn):
+        def case():
+            try:
+                fn()
+            except AssertionError as exc:
+                raise CaseFailure(str(exc).splitlines() or ["assertion failed"])
+        return case
+
+    return [(name, wrap(fn)) for name, fn in test_attach.CASES]
+
+
 def all_cases(interps):
     cases = []
     corpus_abs = os.path.join(ROOT, CORPUS_DIR)
@@ -563,6 +579,7 @@ def all_cases(interps):
         for interpreter in interps:
             cases.append(program_case(program, interpreter))
     cases.extend(CLI_CASES)
+    cases.extend(attach_cases())
     return cases
 
 

@@ -92,9 +92,30 @@ static __always_inline __u64 read_u64(__u64 addr)
 	return v;
 }
 
+/* Cookie of a probe point: its link-time address, and in the top bits which handler runs it
+ * (see dispatch). */
+#define COOKIE_ADDR_MASK ((1ULL << 48) - 1)
+
 static __always_inline __u64 load_bias(struct pt_regs *ctx)
 {
-	return PT_REGS_IP(ctx) - bpf_get_attach_cookie(ctx);
+	return PT_REGS_IP(ctx) - (bpf_get_attach_cookie(ctx) & COOKIE_ADDR_MASK);
+}
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 64);
+	__type(key, __u32);
+	__type(value, __u32);
+} handlers SEC(".maps");
+
+/* Every probe point of one file and direction shares one link to this program, which passes
+ * control to the handler named in the cookie: the kernel then unregisters all of them after a
+ * single grace period when pyrace detaches. */
+SEC("uprobe")
+int dispatch(struct pt_regs *ctx)
+{
+	bpf_tail_call(ctx, &handlers, (__u32)(bpf_get_attach_cookie(ctx) >> 48));
+	return 0;
 }
 
 static __always_inline struct pyrace_event *new_event(__u8 type, __u8 op)

@@ -49,58 +49,90 @@ static const char *probe_path(const struct interp_info *in, const struct probe_p
 	return pp->spec->module == PROBE_IN_CORE ? in->core : in->queue_ext;
 }
 
-static int same_link_group(const struct interp_info *in, const struct probe_point *a,
-			   const struct probe_point *b)
+/* Index of a handler program in the `handlers` prog array: its position among the programs. */
+static int handler_index(struct probes *p, const char *name)
 {
-	return strcmp(a->spec->program, b->spec->program) == 0 &&
-	       a->spec->is_return == b->spec->is_return && a->spec->module == b->spec->module &&
-	       probe_path(in, a) == probe_path(in, b);
+	int i = 0;
+	struct bpf_program *prog;
+	bpf_object__for_each_program(prog, p->skel->obj)
+	{
+		if (strcmp(bpf_program__name(prog), name) == 0)
+			return i;
+		i++;
+	}
+	return -1;
 }
 
-/* One link per (program, file, entry or return): the kernel then unregisters all of its probe
+static int fill_handlers(struct probes *p)
+{
+	int i = 0, map = bpf_map__fd(p->skel->maps.handlers);
+	struct bpf_program *prog;
+	bpf_object__for_each_program(prog, p->skel->obj)
+	{
+		int fd = bpf_program__fd(prog);
+		uint32_t key = (uint32_t)i++;
+		if (prog != p->skel->progs.dispatch && bpf_map_update_elem(map, &key, &fd, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
+/* One link per file and direction, all to the dispatcher: the kernel unregisters a link's probe
  * points after a single grace period, where per-probe links cost ~0.1 s each at detach. */
 static int attach_multi(struct probes *p, const struct interp_info *in, pid_t pid, char *why,
 			size_t whylen)
 {
-	int done[64] = {0};
-	for (size_t i = 0; i < in->nprobes && i < 64; i++) {
-		const struct probe_point *first = &in->probes[i];
-		if (!first->found || done[i])
-			continue;
-		uint64_t offsets[64], cookies[64];
-		uint32_t cnt = 0;
-		for (size_t j = i; j < in->nprobes && j < 64; j++) {
-			const struct probe_point *pp = &in->probes[j];
-			if (!pp->found || done[j] || !same_link_group(in, first, pp))
+	int err = fill_handlers(p);
+	if (err) {
+		snprintf(why, whylen, "cannot fill the BPF handler table: %s", strerror(-err));
+		return err;
+	}
+	for (int module = PROBE_IN_CORE; module <= PROBE_IN_QUEUE; module++) {
+		for (int is_return = 0; is_return <= 1; is_return++) {
+			uint64_t offsets[64], cookies[64];
+			uint32_t cnt = 0;
+			const char *path = NULL;
+			for (size_t j = 0; j < in->nprobes && cnt < 64; j++) {
+				const struct probe_point *pp = &in->probes[j];
+				if (!pp->found || (int)pp->spec->module != module ||
+				    pp->spec->is_return != is_return)
+					continue;
+				int index = handler_index(p, pp->spec->program);
+				if (index < 0) {
+					snprintf(why, whylen, "internal: no BPF program %s",
+						 pp->spec->program);
+					return -ENOENT;
+				}
+				path = probe_path(in, pp);
+				offsets[cnt] = pp->file_offset;
+				cookies[cnt] = ((uint64_t)index << 48) | pp->vaddr;
+				cnt++;
+			}
+			if (!cnt)
 				continue;
-			done[j] = 1;
-			offsets[cnt] = pp->file_offset;
-			cookies[cnt] = pp->vaddr;
-			cnt++;
+			struct uprobe_multi_attr attr;
+			memset(&attr, 0, sizeof(attr));
+			attr.prog_fd = (uint32_t)bpf_program__fd(p->skel->progs.dispatch);
+			attr.attach_type = PYRACE_BPF_TRACE_UPROBE_MULTI;
+			attr.path = (uint64_t)(uintptr_t)path;
+			attr.offsets = (uint64_t)(uintptr_t)offsets;
+			attr.cookies = (uint64_t)(uintptr_t)cookies;
+			attr.cnt = cnt;
+			attr.multi_flags = is_return ? PYRACE_BPF_F_UPROBE_MULTI_RETURN : 0;
+			attr.pid = (uint32_t)pid;
+			int fd =
+			    (int)syscall(__NR_bpf, PYRACE_BPF_LINK_CREATE, &attr, sizeof(attr));
+			if (fd < 0 || p->nmulti == MAX_LINKS) {
+				err = fd < 0 ? errno : E2BIG;
+				if (fd >= 0)
+					close(fd);
+				snprintf(why, whylen, "cannot attach uprobes in %s: %s", path,
+					 strerror(err));
+				return -err;
+			}
+			p->multi_fds[p->nmulti++] = fd;
+			p->attached += cnt;
 		}
-		struct bpf_program *prog =
-		    bpf_object__find_program_by_name(p->skel->obj, first->spec->program);
-		struct uprobe_multi_attr attr;
-		memset(&attr, 0, sizeof(attr));
-		attr.prog_fd = (uint32_t)bpf_program__fd(prog);
-		attr.attach_type = PYRACE_BPF_TRACE_UPROBE_MULTI;
-		attr.path = (uint64_t)(uintptr_t)probe_path(in, first);
-		attr.offsets = (uint64_t)(uintptr_t)offsets;
-		attr.cookies = (uint64_t)(uintptr_t)cookies;
-		attr.cnt = cnt;
-		attr.multi_flags = first->spec->is_return ? PYRACE_BPF_F_UPROBE_MULTI_RETURN : 0;
-		attr.pid = (uint32_t)pid;
-		int fd = (int)syscall(__NR_bpf, PYRACE_BPF_LINK_CREATE, &attr, sizeof(attr));
-		if (fd < 0 || p->nmulti == MAX_LINKS) {
-			int err = fd < 0 ? errno : E2BIG;
-			if (fd >= 0)
-				close(fd);
-			snprintf(why, whylen, "cannot attach uprobes to %s in %s: %s",
-				 first->symbol, probe_path(in, first), strerror(err));
-			return -err;
-		}
-		p->multi_fds[p->nmulti++] = fd;
-		p->attached += cnt;
 	}
 	return 0;
 }

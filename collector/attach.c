@@ -177,7 +177,7 @@ int record_attach(pid_t pid, double duration_s, const struct record_options *opt
 			"only modules and dicts created from now on are watched\n",
 			pid);
 	struct consumer c;
-	if (consumer_init(&c, probes_ring_fd(probes), w, pid, &in->code)) {
+	if (consumer_init(&c, probes_ring_fd(probes), w, pid, in)) {
 		fprintf(stderr, "pyrace: cannot read the BPF ring buffer\n");
 		probes_detach(probes);
 		trace_writer_close(w);

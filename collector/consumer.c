@@ -8,6 +8,7 @@
 
 #include "code_object.h"
 #include "events.h"
+#include "live_walk.h"
 
 enum { CODE_RESOLVED = 1, CODE_UNREADABLE = 2 };
 
@@ -20,7 +21,11 @@ static void resolve_code(struct consumer *c, uint64_t code)
 	if (!state || !created)
 		return;
 	struct code_info info;
-	if (code_object_read(c->pid, c->code, code, &info)) {
+	uint64_t bias;
+	if (!c->code_type && live_core_bias(c->pid, c->interp, &bias) == 0)
+		c->code_type = c->interp->code.code_type_addr + bias;
+	if (!c->code_type ||
+	    code_object_read(c->pid, &c->interp->code, code, c->code_type, &info)) {
 		*state = CODE_UNREADABLE;
 		c->unresolved_code++;
 		return;
@@ -64,12 +69,12 @@ static int handle_event(void *ctx, void *data, size_t size)
 }
 
 int consumer_init(struct consumer *c, int ring_fd, struct trace_writer *w, pid_t pid,
-		  const struct code_layout *code)
+		  const struct interp_info *interp)
 {
 	memset(c, 0, sizeof(*c));
 	c->writer = w;
 	c->pid = pid;
-	c->code = code;
+	c->interp = interp;
 	u64map_init(&c->code_seen);
 	c->rb = ring_buffer__new(ring_fd, handle_event, c, NULL);
 	return c->rb ? 0 : -1;

@@ -14,7 +14,8 @@ struct consumer {
 	struct ring_buffer *rb;
 	struct trace_writer *writer;
 	pid_t pid;
-	const struct code_layout *code;
+	const struct interp_info *interp;
+	uint64_t code_type; /* run-time address of PyCode_Type, 0 until the core is mapped */
 	struct u64map code_seen;
 	struct trace_buf buf;
 	uint64_t events;
@@ -24,7 +25,7 @@ struct consumer {
 };
 
 int consumer_init(struct consumer *c, int ring_fd, struct trace_writer *w, pid_t pid,
-		  const struct code_layout *code);
+		  const struct interp_info *interp);
 /* Waits up to `timeout_ms` for events and writes them; returns events handled or -1. */
 int consumer_poll(struct consumer *c, int timeout_ms);
 /* Writes whatever the ring buffer still holds. */

@@ -161,7 +161,7 @@ int record_command(char *const argv[], const struct record_options *opts)
 		return not_permitted ? 1 : rc;
 	}
 	struct consumer c;
-	if (consumer_init(&c, probes_ring_fd(probes), w, l.pid, &l.interp.code)) {
+	if (consumer_init(&c, probes_ring_fd(probes), w, l.pid, &l.interp)) {
 		probes_detach(probes);
 		trace_writer_close(w);
 		return run_untraced(&l, "cannot read the BPF ring buffer");

@@ -32,10 +32,14 @@ int py_str_read(pid_t pid, const struct code_layout *l, uint64_t str, char *out,
 	return 0;
 }
 
-int code_object_read(pid_t pid, const struct code_layout *l, uint64_t code, struct code_info *info)
+int code_object_read(pid_t pid, const struct code_layout *l, uint64_t code, uint64_t code_type,
+		     struct code_info *info)
 {
-	uint64_t filename, qualname, linetable, size;
+	uint64_t filename, qualname, linetable, size, type;
 	memset(info, 0, sizeof(*info));
+	/* a code object freed before we got to it: its memory may hold anything now */
+	if (code_type && (proc_mem_read_u64(pid, code + l->obj_type, &type) || type != code_type))
+		return -1;
 	if (proc_mem_read_u64(pid, code + l->co_filename, &filename) ||
 	    proc_mem_read_u64(pid, code + l->co_qualname, &qualname) ||
 	    proc_mem_read_u64(pid, code + l->co_linetable, &linetable) ||

@@ -19,8 +19,9 @@ struct code_info {
 	uint32_t linetable_len;
 };
 
-/* 0 on success; the caller frees info->linetable. */
-int code_object_read(pid_t pid, const struct code_layout *layout, uint64_t code,
+/* 0 on success; the caller frees info->linetable. With `code_type` (the run-time address of
+ * PyCode_Type) not 0, memory that no longer holds a code object is refused. */
+int code_object_read(pid_t pid, const struct code_layout *layout, uint64_t code, uint64_t code_type,
 		     struct code_info *info);
 
 /* Reads a str object as UTF-8 (compact ASCII or compact with a cached UTF-8 copy). */

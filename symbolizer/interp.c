@@ -300,7 +300,8 @@ enum interp_status interp_inspect(const char *exe, const char *ld_library_path,
 	    read_object_address(core, "PyDict_Type", &l->dict_type_addr) ||
 	    read_object_address(core, "PyUnicode_Type", &l->str_type_addr) ||
 	    read_object_address(core, "PyLong_Type", &l->int_type_addr) ||
-	    read_object_address(core, "_Py_TrueStruct", &l->true_addr)) {
+	    read_object_address(core, "_Py_TrueStruct", &l->true_addr) ||
+	    read_object_address(core, "PyCode_Type", (__u64 *)&out->code.code_type_addr)) {
 		snprintf(why, whylen, "%s: exported interpreter objects are missing", out->core);
 		status = INTERP_UNSUPPORTED;
 		goto done;

@@ -46,7 +46,8 @@ struct code_layout {
 	uint32_t dict_values;	      /* PyDictObject.ma_values (split tables) */
 	uint32_t keys_log2_size, keys_log2_index_bytes, keys_kind, keys_nentries, keys_indices;
 	uint32_t entry_size_general, entry_size_unicode;
-	uint32_t module_dict; /* PyModuleObject.md_dict */
+	uint32_t module_dict;	 /* PyModuleObject.md_dict */
+	uint64_t code_type_addr; /* PyCode_Type, link-time */
 	uint32_t type_flags;
 };
 

@@ -53,10 +53,8 @@ static int handle_event(void *ctx, void *data, size_t size)
 		u64map_remove(&c->code_seen, e->obj, 0);
 		return 0;
 	}
-	if (e->type == PYEV_FINALIZE) {
-		c->finalizing = 1;
-		return 0;
-	}
+	if (e->type == PYEV_FINALIZE)
+		return 0; /* the stop it announces is seen through waitpid */
 	size_t nframes = e->nframes;
 	if (PYRACE_EVENT_HEADER_SIZE + nframes * sizeof(struct pyrace_frame) > size)
 		nframes = (size - PYRACE_EVENT_HEADER_SIZE) / sizeof(struct pyrace_frame);

@@ -21,7 +21,6 @@ struct consumer {
 	uint64_t events;
 	uint64_t unresolved_code;
 	int write_failed;
-	int finalizing; /* the interpreter began to shut down */
 };
 
 int consumer_init(struct consumer *c, int ring_fd, struct trace_writer *w, pid_t pid,

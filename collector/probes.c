@@ -170,6 +170,16 @@ static int load(struct probes *p, const struct interp_info *in, int stop_at_fina
 	if (!p->skel)
 		return -errno;
 	p->skel->rodata->L = in->layout;
+	/* PYRACE_RING_SIZE: bytes of the event ring buffer (a power of two, at least a page) */
+	const char *ring = getenv("PYRACE_RING_SIZE");
+	if (ring) {
+		unsigned long size = strtoul(ring, NULL, 0);
+		if (size < 4096 || (size & (size - 1)))
+			return -EINVAL;
+		bpf_map__set_max_entries(p->skel->maps.events, (uint32_t)size);
+		if (size / 4 < p->skel->rodata->wakeup_bytes)
+			p->skel->rodata->wakeup_bytes = size / 4;
+	}
 	p->skel->rodata->stop_at_finalize = stop_at_finalize != 0;
 	struct bpf_program *prog;
 	if (multi)

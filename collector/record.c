@@ -182,23 +182,19 @@ int record_command(char *const argv[], const struct record_options *opts)
 	for (;;) {
 		consumer_poll(&c, 50);
 		int status;
-		if (c.finalizing && !continued) {
-			/* the program stopped itself at shutdown: read everything, then let it go
-			 * on */
-			pid_t s;
-			while ((s = waitpid(l.pid, &status, WUNTRACED)) < 0 && errno == EINTR)
-				;
-			consumer_drain(&c);
-			continued = 1;
-			if (s == l.pid && WIFSTOPPED(status)) {
+		pid_t r = waitpid(l.pid, &status, WNOHANG | WUNTRACED);
+		if (r == l.pid && WIFSTOPPED(status)) {
+			/* The program stopped itself as its interpreter began to shut down: read
+			 * everything, then let it go on. Found through waitpid, not through the
+			 * event, which a full ring buffer may have lost. A SIGSTOP of the user's
+			 * after that one is left alone. */
+			if (WSTOPSIG(status) == SIGSTOP && !continued) {
+				consumer_drain(&c);
+				continued = 1;
 				kill(l.pid, SIGCONT);
-			} else if (s == l.pid) {
-				stats.exit_status = status;
-				stats.ended_early = WIFSIGNALED(status);
-				break;
 			}
+			continue;
 		}
-		pid_t r = waitpid(l.pid, &status, WNOHANG);
 		if (r == l.pid) {
 			stats.exit_status = status;
 			stats.ended_early = WIFSIGNALED(status);

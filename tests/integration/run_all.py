@@ -562,7 +562,9 @@ def attach_cases():
                 raise CaseFailure(str(exc).splitlines() or ["assertion failed"])
         return case
 
-    return [(name, wrap(fn)) for name, fn in test_attach.CASES]
+    import test_faults
+
+    return [(name, wrap(fn)) for name, fn in test_attach.CASES + test_faults.CASES]
 
 
 def all_cases(interps):

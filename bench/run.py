@@ -14,9 +14,14 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def run_micro(python, traced, n, workdir):
+FLOOR = os.path.join(ROOT, ".output", "bench", "uprobe_floor")
+
+
+def run_micro(python, traced, n, workdir, floor=False):
     cmd = [python, os.path.join(ROOT, "bench", "dict_ops.py"), str(n)]
     stats = None
+    if floor:
+        cmd = [FLOOR, "--"] + cmd
     if traced:
         out_json = os.path.join(workdir, "micro.json")
         cmd = [os.path.join(ROOT, "pyrace"), "run", "--json", out_json, "--"] + cmd
@@ -50,17 +55,26 @@ def main():
     with tempfile.TemporaryDirectory() as workdir:
         untraced, _ = run_micro(args.python, False, args.n, workdir)
         traced, stats = run_micro(args.python, True, args.n, workdir)
+        floor = {}
+        if os.access(FLOOR, os.X_OK):
+            floor, _ = run_micro(args.python, False, args.n, workdir, floor=True)
+        else:
+            print("(no %s: build it with make bench for the floor column)" % FLOOR)
         demo = [args.python, os.path.join(ROOT, "examples", "cell_cache.py")]
         demo_untraced = wall(demo, args.repeat)
         demo_traced = wall([os.path.join(ROOT, "pyrace"), "run", "--"] + demo, args.repeat)
     print("pyrace benchmarks on %s (%s)" % (args.python, os.uname().release))
-    print("%-22s %14s %14s %8s" % ("case", "untraced", "traced", "ratio"))
+    print("floor: an empty BPF program on the same probe points (bench/floor.bpf.c)")
+    print("%-18s %12s %12s %12s %9s %9s" % ("case", "untraced", "floor", "pyrace",
+                                           "/untraced", "/floor"))
     for name, base in untraced.items():
         t = traced.get(name, float("nan"))
-        ratio = t / base if base > 0 else float("nan")
-        print("%-22s %11.1f ns %11.1f ns %7.1fx" % (name, base, t, ratio))
-    print("%-22s %12.3f s %12.3f s %7.1fx" % ("demo (wall)", demo_untraced, demo_traced,
-                                               demo_traced / demo_untraced))
+        f = floor.get(name, float("nan"))
+        print("%-18s %9.1f ns %9.1f ns %9.1f ns %8.1fx %8.2fx" % (
+            name, base, f, t, t / base if base > 0 else float("nan"),
+            t / f if f > 0 else float("nan")))
+    print("%-18s %10.3f s %12s %10.3f s %8.1fx" % ("demo (wall)", demo_untraced, "",
+                                                 demo_traced, demo_traced / demo_untraced))
     print("micro run under pyrace: %d events, %d lost" % (stats["events"], stats["lost_events"]))
     return 0
 

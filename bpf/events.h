@@ -30,6 +30,7 @@ enum pyrace_access_op {
 	PYOP_CLEAR,   /* whole dict */
 	PYOP_UPDATE,  /* whole dict: update into an empty dict */
 	PYOP_POPITEM, /* whole dict: the removed key is not known at entry */
+	PYOP_ITERATE, /* whole dict read: iteration, keys()/items()/values(), copy() */
 };
 
 /* Operations of PYEV_SYNC; `obj` says which object. */
@@ -114,6 +115,7 @@ struct pyrace_layout {
 	__u32 long_size;       /* PyVarObject.ob_size */
 	__u32 long_digits;     /* PyLongObject.ob_digit */
 	__u32 dict_used;       /* PyDictObject.ma_used */
+	__u32 dictview_dict;   /* _PyDictViewObject.dv_dict */
 	__u32 weakref_object;  /* PyWeakReference.wr_object */
 	__u32 owner_cstack;    /* frame owner value of C-stack shim frames, 0xff if none */
 };

@@ -405,6 +405,20 @@ int BPF_KPROBE(dict_merge, __u64 dict)
 	return 0;
 }
 
+/* for k in D, D.copy(): every key is read */
+SEC("uprobe")
+int BPF_KPROBE(dict_iterate, __u64 dict)
+{
+	return on_key_op(ctx, PYOP_ITERATE, dict, 0);
+}
+
+/* iter(D.keys()), iter(D.items()), iter(D.values()): the view holds the dict */
+SEC("uprobe")
+int BPF_KPROBE(dictview_iterate, __u64 view)
+{
+	return on_key_op(ctx, PYOP_ITERATE, read_u64(view + L.dictview_dict), 0);
+}
+
 SEC("uprobe")
 int BPF_KPROBE(dict_lookup, __u64 dict, __u64 key)
 {

@@ -58,8 +58,23 @@ static char *own_printf(struct analysis *a, const char *fmt, ...)
 	return own(a, s);
 }
 
+/* Frees what a target record gave, so that a later one (in a corrupt trace) replaces it. */
+static void forget_target(struct analysis *a)
+{
+	for (size_t i = 0; i < a->argc; i++)
+		free(a->argv[i]);
+	free(a->argv);
+	free(a->python_version);
+	free(a->executable);
+	free(a->build);
+	a->argv = NULL;
+	a->argc = 0;
+	a->python_version = a->executable = a->build = NULL;
+}
+
 static void read_target(struct analysis *a, struct trace_buf *b)
 {
+	forget_target(a);
 	a->pid = trace_get_u32(b);
 	a->python_version = trace_get_str(b);
 	a->executable = trace_get_str(b);
@@ -210,9 +225,9 @@ static struct report_access build_access(struct analysis *a, const struct hb_acc
 
 static const char *race_kind(const struct hb_race *r)
 {
-	if (r->current.op == PYOP_READ)
+	if (!hb_op_is_write(r->current.op))
 		return "write-read";
-	return r->previous.op == PYOP_READ ? "read-write" : "write-write";
+	return hb_op_is_write(r->previous.op) ? "write-write" : "read-write";
 }
 
 static int compare_races(const void *x, const void *y)
@@ -354,11 +369,6 @@ void analysis_free(struct analysis *a)
 	for (size_t i = 0; i < a->nowned; i++)
 		free(a->owned[i]);
 	free(a->owned);
-	for (size_t i = 0; i < a->argc; i++)
-		free(a->argv[i]);
-	free(a->argv);
-	free(a->python_version);
-	free(a->executable);
-	free(a->build);
+	forget_target(a);
 	free(a);
 }

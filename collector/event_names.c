@@ -22,6 +22,8 @@ const char *access_op_name(uint8_t op)
 		return "update";
 	case PYOP_POPITEM:
 		return "popitem";
+	case PYOP_ITERATE:
+		return "read"; /* of every key: iteration or copy */
 	default:
 		return "unknown";
 	}

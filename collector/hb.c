@@ -66,6 +66,7 @@ void hb_free(struct hb *h)
 		free(h->vars[i].module);
 		free(h->vars[i].name);
 		free(h->vars[i].shadows);
+		free(h->vars[i].whole_reads);
 	}
 	for (size_t i = 0; i < h->nshadows; i++) {
 		free(h->shadows[i].key_text);
@@ -461,9 +462,14 @@ static uint32_t shadow_of(struct hb *h, uint32_t var, const struct pyrace_event 
 	return (uint32_t)(h->nshadows - 1);
 }
 
+int hb_op_is_write(uint8_t op)
+{
+	return op != PYOP_READ && op != PYOP_ITERATE;
+}
+
 static int is_write(uint8_t op)
 {
-	return op != PYOP_READ;
+	return hb_op_is_write(op);
 }
 
 static uint64_t fnv(uint64_t h, const void *p, size_t n)
@@ -563,7 +569,31 @@ static void remember(struct hb *h, uint32_t si, const struct hb_access *a)
 
 static int is_whole_dict(uint8_t op)
 {
-	return op == PYOP_CLEAR || op == PYOP_UPDATE || op == PYOP_POPITEM;
+	return op == PYOP_CLEAR || op == PYOP_UPDATE || op == PYOP_POPITEM || op == PYOP_ITERATE;
+}
+
+/* Remembers a whole-dict read, replacing the thread's previous one. */
+static void remember_whole_read(struct hb *h, struct hb_var *v, const struct hb_access *a)
+{
+	for (size_t i = 0; i < v->nwhole_reads; i++) {
+		if (v->whole_reads[i].thread == a->thread) {
+			v->whole_reads[i] = *a;
+			return;
+		}
+	}
+	if (grow((void **)&v->whole_reads, &v->whole_reads_cap, v->nwhole_reads + 1,
+		 sizeof(*v->whole_reads), h))
+		return;
+	v->whole_reads[v->nwhole_reads++] = *a;
+}
+
+/* A write (of one key or of all) against the iterations not ordered before it. */
+static void check_whole_reads(struct hb *h, uint32_t var, uint32_t shadow,
+			      const struct hb_access *a)
+{
+	for (size_t i = 0; i < h->vars[var].nwhole_reads; i++)
+		if (!happens_before(h, &h->vars[var].whole_reads[i], a->thread))
+			add_race(h, var, shadow, a, &h->vars[var].whole_reads[i]);
 }
 
 /* The object stored by a write is now known by that variable's name. */
@@ -620,11 +650,18 @@ static void on_access(struct hb *h, const struct pyrace_event *e, uint32_t t)
 			return;
 		if (v->has_whole && !happens_before(h, &v->whole, t))
 			add_race(h, var, UINT32_MAX, &a, &v->whole);
+		if (is_write(a.op))
+			check_whole_reads(h, var, UINT32_MAX, &a);
 		for (size_t i = 0; i < h->vars[var].nshadows; i++)
 			check_shadow(h, h->vars[var].shadows[i], &a);
 		v = &h->vars[var];
-		v->whole = a;
-		v->has_whole = 1;
+		if (is_write(a.op)) {
+			v->whole = a;
+			v->has_whole = 1;
+			v->nwhole_reads = 0;
+		} else {
+			remember_whole_read(h, v, &a);
+		}
 		return;
 	}
 	uint32_t si = shadow_of(h, var, e);
@@ -645,6 +682,8 @@ static void on_access(struct hb *h, const struct pyrace_event *e, uint32_t t)
 	check_shadow(h, si, &a);
 	if (v->has_whole && !happens_before(h, &v->whole, t))
 		add_race(h, var, si, &a, &v->whole);
+	if (is_write(a.op))
+		check_whole_reads(h, var, si, &a);
 	remember(h, si, &a);
 	if (e->op == PYOP_WRITE && e->aux)
 		remember_binding(h, var, e);

@@ -52,6 +52,8 @@ struct hb_var {
 	int publication; /* sys.modules: a write publishes, a read acquires */
 	struct hb_access whole; /* last whole-dict write (clear, update, popitem) */
 	int has_whole;
+	struct hb_access *whole_reads; /* iterations and copies, at most one per thread */
+	size_t nwhole_reads, whole_reads_cap;
 	uint32_t *shadows; /* shadow indices of this dict's keys */
 	size_t nshadows, shadows_cap;
 };
@@ -114,6 +116,10 @@ void hb_free(struct hb *h);
 void hb_set_main_pid(struct hb *h, uint32_t pid);
 /* Feeds one event in trace order. */
 void hb_event(struct hb *h, const struct pyrace_event *e);
+
+/* Whether an operation writes (iteration and copy read every key; everything else but a plain
+ * read writes). */
+int hb_op_is_write(uint8_t op);
 
 /* Locks of an interned lockset: returns the count and points `locks` at the indices. */
 size_t hb_lockset(const struct hb *h, uint32_t lockset, const uint32_t **locks);

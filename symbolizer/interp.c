@@ -20,6 +20,11 @@ const struct probe_spec probe_specs[] = {
     {"dict_lookup", "_Py_dict_lookup", 0, PROBE_IN_CORE, "dict reads"},
     {"dict_contains", "PyDict_Contains", 0, PROBE_IN_CORE, "dict reads"},
     {"dict_get", "dict_get", 0, PROBE_IN_CORE, "dict reads"},
+    {"dict_iterate", "dict_iter", 0, PROBE_IN_CORE, "dict iteration"},
+    {"dict_iterate", "PyDict_Copy", 0, PROBE_IN_CORE, "dict iteration"},
+    {"dictview_iterate", "dictkeys_iter", 0, PROBE_IN_CORE, "dict iteration"},
+    {"dictview_iterate", "dictitems_iter", 0, PROBE_IN_CORE, "dict iteration"},
+    {"dictview_iterate", "dictvalues_iter", 0, PROBE_IN_CORE, "dict iteration"},
     {"dict_dealloc", "dict_dealloc", 0, PROBE_IN_CORE, "dict lifetime"},
     {"module_init_dict", "module_init_dict", 0, PROBE_IN_CORE, "module namespaces"},
     {"lock_acquire_entry", "lock_PyThread_acquire_lock", 0, PROBE_IN_CORE, "Lock"},
@@ -71,6 +76,7 @@ static void layout_for_311(struct interp_info *in)
 	l->long_size = 16;
 	l->long_digits = 24;
 	l->dict_used = 16;
+	l->dictview_dict = 16;
 	l->weakref_object = 16;
 
 	struct code_layout *c = &in->code;
@@ -316,7 +322,9 @@ enum interp_status interp_inspect(const char *exe, const char *ld_library_path,
 
 	const char *first_missing = NULL;
 	size_t nmissing = 0;
-	for (size_t i = 0; i < probe_spec_count && out->nprobes < 40; i++) {
+	for (size_t i = 0;
+	     i < probe_spec_count && out->nprobes < sizeof(out->probes) / sizeof(out->probes[0]);
+	     i++) {
 		const struct probe_spec *spec = &probe_specs[i];
 		struct probe_point *p = &out->probes[out->nprobes++];
 		const struct symbol_table *t = spec->module == PROBE_IN_CORE ? core : queue;

@@ -70,7 +70,7 @@ struct interp_info {
 	int core_is_dynamic; /* PIE or shared object: loaded at a bias */
 	struct pyrace_layout layout;
 	struct code_layout code;
-	struct probe_point probes[40];
+	struct probe_point probes[48];
 	size_t nprobes;
 };
 

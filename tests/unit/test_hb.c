@@ -680,6 +680,47 @@ static void test_whole_dict_ops(void **state)
 	check_race(&f->h, 1, var_at(&f->h, OTHER), "k", PYOP_UPDATE, T2, PYOP_READ, T1);
 }
 
+/* Iteration and copy read every key: a key write unordered with them races, on that key; an
+ * iteration against a clear is whole against whole; iterations do not race with each other. */
+static void test_iteration_reads_every_key(void **state)
+{
+	struct fixture *f = *state;
+	watch_main(f);
+	uint32_t var = var_at(&f->h, CACHE);
+	acc(f, T1, CACHE, PYOP_WRITE, "old", CODE_1);
+	acc(f, T2, CACHE, PYOP_ITERATE, NULL, CODE_2);
+	assert_int_equal(f->h.nraces, 1);
+	check_race(&f->h, 0, var, "old", PYOP_ITERATE, T2, PYOP_WRITE, T1);
+	acc(f, T3, CACHE, PYOP_ITERATE, NULL, CODE_3);
+	assert_int_equal(f->h.nraces, 2); /* T3 against T1's write only: reads never race */
+	check_race(&f->h, 1, var, "old", PYOP_ITERATE, T3, PYOP_WRITE, T1);
+	acc(f, T4, CACHE, PYOP_WRITE, "new", CODE_4);
+	assert_int_equal(f->h.nraces, 4); /* the new key against both iterations */
+	check_race(&f->h, 2, var, "new", PYOP_WRITE, T4, PYOP_ITERATE, T2);
+	check_race(&f->h, 3, var, "new", PYOP_WRITE, T4, PYOP_ITERATE, T3);
+	acc(f, T1, CACHE, PYOP_CLEAR, NULL, CODE_1);
+	int whole = 0;
+	for (size_t i = 4; i < f->h.nraces; i++)
+		whole +=
+		    f->h.races[i].shadow == UINT32_MAX && f->h.races[i].previous.op == PYOP_ITERATE;
+	assert_int_equal(whole, 2);
+	assert_true(hb_op_is_write(PYOP_CLEAR) && !hb_op_is_write(PYOP_ITERATE));
+}
+
+static void test_iteration_ordered_by_lock(void **state)
+{
+	struct fixture *f = *state;
+	watch_main(f);
+	acquire(f, T1, LOCK_A);
+	acc(f, T1, CACHE, PYOP_ITERATE, NULL, 0);
+	release(f, T1, LOCK_A);
+	acquire(f, T2, LOCK_A);
+	acc(f, T2, CACHE, PYOP_WRITE, "k", 0);
+	acc(f, T2, CACHE, PYOP_CLEAR, NULL, 0);
+	release(f, T2, LOCK_A);
+	assert_int_equal(f->h.nraces, 0);
+}
+
 static void test_clear_ordered_by_lock(void **state)
 {
 	struct fixture *f = *state;
@@ -1202,6 +1243,8 @@ int main(void)
 	    T(test_clear_races_with_key_write),
 	    T(test_whole_dict_ops),
 	    T(test_clear_ordered_by_lock),
+	    T(test_iteration_reads_every_key),
+	    T(test_iteration_ordered_by_lock),
 	    T(test_dedup_same_pair),
 	    T(test_dedup_without_frames),
 	    T(test_dedup_by_source_location),

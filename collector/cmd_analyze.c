@@ -6,30 +6,32 @@
 
 static void analyze_usage(FILE *out)
 {
+	fprintf(out, "usage: pyrace analyze [OPTIONS] TRACE\n\n"
+		     "Reports the races in TRACE (from pyrace record or pyrace run -o). Needs no\n"
+		     "privileges and no access to the traced program or its interpreter.\n\n");
+	fputs(OUTPUT_OPTIONS_HELP, out);
 	fprintf(out,
-		"usage: pyrace analyze [OPTIONS] TRACE\n\n"
-		"Reports the races in TRACE (from pyrace record or pyrace run -o). Needs no\n"
-		"privileges and no access to the traced program or its interpreter.\n\n"
-		"  --json FILE  also write the JSON report (schema pyrace-report/1); - for stdout\n"
-		"  -h, --help   this text\n\n"
-		"Exit status: 0 no race, 66 races found, 1 usage error or unreadable trace.\n");
+		"  -h, --help           this text\n\n"
+		"Exit status: 0 no race (none left after suppressions and baselines), 66 races\n"
+		"found, 1 usage error or unreadable trace.\n");
 }
 
-int cmd_analyze(int argc, char **argv)
+static int analyze(int argc, char **argv, struct output_options *out)
 {
 	static const struct option options[] = {
-	    {"json", required_argument, NULL, 'j'},
+	    OUTPUT_LONG_OPTIONS,
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
-	const char *json = NULL;
 	int opt;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		int shared = output_option(out, opt, optarg);
+		if (shared < 0)
+			return EXIT_USAGE;
+		if (shared)
+			continue;
 		switch (opt) {
-		case 'j':
-			json = optarg;
-			break;
 		case 'h':
 			analyze_usage(stdout);
 			return 0;
@@ -42,5 +44,13 @@ int cmd_analyze(int argc, char **argv)
 		analyze_usage(stderr);
 		return EXIT_USAGE;
 	}
-	return report_trace(argv[optind], argv[optind], json);
+	return report_trace(argv[optind], argv[optind], out);
+}
+
+int cmd_analyze(int argc, char **argv)
+{
+	struct output_options out = {0};
+	int rc = analyze(argc, argv, &out);
+	output_options_free(&out);
+	return rc;
 }

@@ -12,42 +12,50 @@
 
 static void attach_usage(FILE *out)
 {
-	fprintf(out,
-		"usage: pyrace attach -p PID [OPTIONS]\n\n"
-		"Attaches to a running CPython 3.11 process, traces it until Ctrl-C (SIGINT), "
-		"SIGTERM,\n"
-		"the deadline or the end of the process, detaches (leaving nothing behind in the\n"
-		"process or the kernel) and prints the races found on stderr. The process is not\n"
-		"stopped, restarted or written to.\n\n"
-		"  -p, --pid PID     the process to trace\n"
-		"  --duration S      detach after S seconds\n"
-		"  --json FILE       also write the JSON report (schema pyrace-report/1); - for "
-		"stdout\n"
-		"  -o, --output FILE keep the trace in FILE (for pyrace analyze)\n"
-		"  --debug-dir DIR   where build-id debug files live (default /usr/lib/debug)\n"
-		"  -h, --help        this text\n\n"
-		"Exit status: 0 no race, 66 races found, 1 usage or environment error (no such\n"
-		"process, not permitted), 2 the process could not be traced (not CPython, ...).\n");
+	fprintf(
+	    out,
+	    "usage: pyrace attach -p PID [OPTIONS]\n\n"
+	    "Attaches to a running CPython 3.11 process, traces it until Ctrl-C (SIGINT), "
+	    "SIGTERM,\n"
+	    "the deadline or the end of the process, detaches (leaving nothing behind in the\n"
+	    "process or the kernel) and prints the races found on stderr. The process is not\n"
+	    "stopped, restarted or written to.\n\n"
+	    "  -p, --pid PID        the process to trace\n"
+	    "  --duration S         detach after S seconds\n"
+	    "  -o, --output FILE    keep the trace in FILE (for pyrace analyze)\n"
+	    "  --debug-dir DIR      where build-id debug files live (default /usr/lib/debug)\n");
+	fputs(OUTPUT_OPTIONS_HELP, out);
+	fprintf(
+	    out,
+	    "  -h, --help           this text\n\n"
+	    "Exit status: 0 no race (none left after suppressions and baselines), 66 races found,\n"
+	    "1 usage or environment error (no such process, not permitted), 2 the process could\n"
+	    "not be traced (not CPython, ...).\n");
 }
 
-int cmd_attach(int argc, char **argv)
+static int attach(int argc, char **argv, struct output_options *out)
 {
 	static const struct option options[] = {
 	    {"pid", required_argument, NULL, 'p'},
 	    {"duration", required_argument, NULL, 'D'},
-	    {"json", required_argument, NULL, 'j'},
+	    OUTPUT_LONG_OPTIONS,
 	    {"output", required_argument, NULL, 'o'},
 	    {"debug-dir", required_argument, NULL, 'd'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
-	const char *json = NULL, *output = NULL, *debug_dir = "/usr/lib/debug";
+	const char *output = NULL, *debug_dir = "/usr/lib/debug";
 	long pid = 0;
 	double duration = 0;
 	int opt;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "p:o:h", options, NULL)) != -1) {
 		char *end = NULL;
+		int shared = output_option(out, opt, optarg);
+		if (shared < 0)
+			return EXIT_USAGE;
+		if (shared)
+			continue;
 		switch (opt) {
 		case 'p':
 			pid = strtol(optarg, &end, 10);
@@ -63,9 +71,6 @@ int cmd_attach(int argc, char **argv)
 					optarg);
 				return EXIT_USAGE;
 			}
-			break;
-		case 'j':
-			json = optarg;
 			break;
 		case 'o':
 			output = optarg;
@@ -103,8 +108,16 @@ int cmd_attach(int argc, char **argv)
 	struct record_options ro = {.trace_path = output, .debug_dir = debug_dir};
 	int rc = record_attach((pid_t)pid, duration, &ro);
 	if (rc == 0)
-		rc = report_trace(output, tmp_fd >= 0 ? "trace" : output, json);
+		rc = report_trace(output, tmp_fd >= 0 ? "trace" : output, out);
 	if (tmp_fd >= 0)
 		close(tmp_fd);
+	return rc;
+}
+
+int cmd_attach(int argc, char **argv)
+{
+	struct output_options out = {0};
+	int rc = attach(argc, argv, &out);
+	output_options_free(&out);
 	return rc;
 }

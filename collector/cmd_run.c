@@ -17,32 +17,35 @@ static void run_usage(FILE *out)
 	    "usage: pyrace run [OPTIONS] -- COMMAND [ARGS...]\n\n"
 	    "Runs COMMAND (a CPython 3.11 interpreter, or anything that executes one), traces it\n"
 	    "to its end and prints the races found on stderr.\n\n"
-	    "  --json FILE       also write the JSON report (schema pyrace-report/1); - for "
-	    "stdout\n"
-	    "  -o, --output FILE keep the trace in FILE (for pyrace analyze)\n"
-	    "  --debug-dir DIR   where build-id debug files live (default /usr/lib/debug)\n"
-	    "  -h, --help        this text\n\n"
-	    "Exit status: 0 no race, 66 races found, 1 usage or environment error,\n"
-	    "2 the command could not be traced (it still runs).\n");
+	    "  -o, --output FILE    keep the trace in FILE (for pyrace analyze)\n"
+	    "  --debug-dir DIR      where build-id debug files live (default /usr/lib/debug)\n");
+	fputs(OUTPUT_OPTIONS_HELP, out);
+	fprintf(
+	    out,
+	    "  -h, --help           this text\n\n"
+	    "Exit status: 0 no race (none left after suppressions and baselines), 66 races found,\n"
+	    "1 usage or environment error, 2 the command could not be traced (it still runs).\n");
 }
 
-int cmd_run(int argc, char **argv)
+static int run(int argc, char **argv, struct output_options *out)
 {
 	static const struct option options[] = {
-	    {"json", required_argument, NULL, 'j'},
+	    OUTPUT_LONG_OPTIONS,
 	    {"output", required_argument, NULL, 'o'},
 	    {"debug-dir", required_argument, NULL, 'd'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
-	const char *json = NULL, *output = NULL, *debug_dir = "/usr/lib/debug";
+	const char *output = NULL, *debug_dir = "/usr/lib/debug";
 	int opt;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "+o:h", options, NULL)) != -1) {
+		int shared = output_option(out, opt, optarg);
+		if (shared < 0)
+			return EXIT_USAGE;
+		if (shared)
+			continue;
 		switch (opt) {
-		case 'j':
-			json = optarg;
-			break;
 		case 'o':
 			output = optarg;
 			break;
@@ -80,8 +83,16 @@ int cmd_run(int argc, char **argv)
 	struct record_options ro = {.trace_path = output, .debug_dir = debug_dir};
 	int rc = record_command(argv + optind, &ro);
 	if (rc == 0)
-		rc = report_trace(output, tmp_fd >= 0 ? "trace" : output, json);
+		rc = report_trace(output, tmp_fd >= 0 ? "trace" : output, out);
 	if (tmp_fd >= 0)
 		close(tmp_fd);
+	return rc;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct output_options out = {0};
+	int rc = run(argc, argv, &out);
+	output_options_free(&out);
 	return rc;
 }

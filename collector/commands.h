@@ -2,6 +2,11 @@
 #ifndef PYRACE_COMMANDS_H
 #define PYRACE_COMMANDS_H
 
+#include <stddef.h>
+
+#include "baseline.h"
+#include "suppressions.h"
+
 /* Exit statuses, documented in README.md and ../shared/spec/report.md. */
 enum {
 	EXIT_NO_RACES = 0,
@@ -15,9 +20,54 @@ int cmd_record(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_attach(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
 
-/* Analyses a trace, prints the text report on stderr, writes JSON when `json_path` is set,
- * and returns the exit status (0, 66, or 1 when the trace cannot be read). */
-int report_trace(const char *trace_path, const char *display_path, const char *json_path);
+/* What to do with a report, shared by every command that reports (run, attach, analyze). */
+struct output_options {
+	const char *json, *sarif, *junit; /* files to write, "-" for stdout; NULL for none */
+	struct suppressions suppressions; /* from every --suppressions FILE, in order */
+	struct baseline baseline;	  /* the races of every --baseline OLD.json */
+};
+
+/* getopt_long values of the shared options (above any short option character). */
+enum {
+	OPT_JSON = 0x100,
+	OPT_SARIF,
+	OPT_JUNIT,
+	OPT_SUPPRESSIONS,
+	OPT_BASELINE,
+};
+
+/* Entries of a struct option array (follow it with a comma). */
+#define OUTPUT_LONG_OPTIONS                                                                        \
+	{"json", required_argument, NULL, OPT_JSON},                                               \
+	    {"sarif", required_argument, NULL, OPT_SARIF},                                         \
+	    {"junit", required_argument, NULL, OPT_JUNIT},                                         \
+	    {"suppressions", required_argument, NULL, OPT_SUPPRESSIONS},                           \
+	{                                                                                          \
+		"baseline", required_argument, NULL, OPT_BASELINE                                  \
+	}
+
+#define OUTPUT_OPTIONS_HELP                                                                        \
+	"  --json FILE          also write the JSON report (schema pyrace-report/1); - for "       \
+	"stdout\n"                                                                                 \
+	"  --sarif FILE         also write a SARIF 2.1.0 log, one result per race\n"               \
+	"  --junit FILE         also write a JUnit XML test suite, one failure per race\n"         \
+	"  --suppressions FILE  leave out the races that FILE's rules match (race:GLOB,\n"         \
+	"                       race_top:GLOB, global:GLOB); may be repeated\n"                    \
+	"  --baseline OLD.json  leave out the races already in an earlier --json report, so\n"     \
+	"                       that only new races fail; may be repeated\n"
+
+/* Handles one of OUTPUT_LONG_OPTIONS: 1 when `opt` is one of them, 0 when it is not, -1 after
+ * one line on stderr when its file cannot be used (suppressions and baselines are read here,
+ * before anything is traced, so that a mistake in them costs no run). */
+int output_option(struct output_options *o, int opt, const char *arg);
+void output_options_free(struct output_options *o);
+
+/* Analyses a trace, leaves out suppressed and baselined races, prints the text report on
+ * stderr, writes every requested file, and returns the exit status (0, 66 when a race is left,
+ * or 1 when the trace cannot be read or a file cannot be written). The one place that applies
+ * suppressions and baselines and renders every format. */
+int report_trace(const char *trace_path, const char *display_path, struct output_options *o);
 
 #endif

@@ -17,6 +17,7 @@ static const struct command commands[] = {
     {"record", cmd_record, "trace a command into a trace file"},
     {"analyze", cmd_analyze, "report the races in a trace file"},
     {"doctor", cmd_doctor, "check the kernel and an interpreter, probe by probe"},
+    {"diff", cmd_diff, "compare two JSON reports: new races, gone races"},
 };
 
 static void usage(FILE *out)

@@ -69,12 +69,25 @@ struct report_stats {
 	int ended_early; /* the target or the trace ended before the program did */
 };
 
+/* One suppression rule and how many races it removed, for the text report's closing lines. */
+struct report_suppression {
+	const char *type;    /* "race", "race_top" or "global" */
+	const char *pattern; /* the glob after the colon */
+	const char *file;    /* the suppressions file and line it came from */
+	int line;
+	uint64_t hits;
+};
+
 struct report {
 	struct report_target target;
 	struct report_stats stats;
-	const struct report_race *races;
+	const struct report_race *races; /* what is left after suppressions and baselines */
 	size_t nraces;
-	uint64_t suppressed;
+	uint64_t suppressed; /* races removed by a suppression */
+	uint64_t baselined;  /* races removed because a baseline report already had their id */
+	/* every rule loaded (hits 0 when unused); nsuppressions 0 when none was given */
+	const struct report_suppression *suppressions;
+	size_t nsuppressions;
 };
 
 /* `module.NAME['key']`, `module.NAME[3]`, `module.NAME[*]` (whole dict) or `module.NAME`. */
@@ -90,5 +103,17 @@ int report_write_json(const struct report *r, FILE *out);
 /* ThreadSanitizer-style text: one block per race, then a SUMMARY line per race and a closing
  * line with the counts (and lost events, never hidden). `color` adds ANSI colours. */
 void report_write_text(const struct report *r, FILE *out, int color);
+
+/* The text block of one race (from separator to separator), without colours. */
+void report_write_race_text(const struct report_race *race, FILE *out);
+
+/* A SARIF 2.1.0 log: one result per race, rule "data-race", both stacks as a code flow (one
+ * thread flow per access, outermost frame first) and as stacks (innermost first). 0 on
+ * success. */
+int report_write_sarif(const struct report *r, FILE *out);
+
+/* A JUnit XML <testsuite name="pyrace">: one failing test case per race, or one passing test
+ * case when there is none. 0 on success. */
+int report_write_junit(const struct report *r, FILE *out);
 
 #endif

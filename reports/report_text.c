@@ -169,6 +169,9 @@ static void put_counts(FILE *out, const struct style *c, const struct report *r)
 	if (r->suppressed > 0)
 		fprintf(out, "; %" PRIu64 " %s suppressed", r->suppressed,
 			plural(r->suppressed, "race", "races"));
+	if (r->baselined > 0)
+		fprintf(out, "; %" PRIu64 " %s in the baseline", r->baselined,
+			plural(r->baselined, "race", "races"));
 	fputc('\n', out);
 
 	if (st->lost_events == 0 && !st->ended_early)
@@ -181,7 +184,52 @@ static void put_counts(FILE *out, const struct style *c, const struct report *r)
 		fputs(" and ", out);
 	if (st->ended_early)
 		fputs("the trace ended before the program did", out);
-	fprintf(out, "; races may be missing%s\n", c->reset);
+	/* a lost release or start event removes an ordering: say so, or the user trusts a report
+	 * that the missing events might have ruled out */
+	fprintf(out, "; races may be missing%s%s\n",
+		st->lost_events > 0 ? ", and some reported pairs may have been ordered by lost "
+				      "synchronisation events (try PYRACE_RING_SIZE)"
+				    : "",
+		c->reset);
+}
+
+static void put_rule(FILE *out, const struct report_suppression *s)
+{
+	put_text(out, s->type);
+	fputc(':', out);
+	put_text(out, s->pattern);
+	fputs(" (", out);
+	put_text(out, s->file);
+	fprintf(out, ":%d)\n", s->line);
+}
+
+/* Like ThreadSanitizer: how often each suppression matched, then those that never did (stale
+ * rules hide nothing and deserve deleting). */
+static void put_suppressions(FILE *out, const struct report *r)
+{
+	size_t used = 0;
+
+	for (size_t i = 0; i < r->nsuppressions && r->suppressions; i++)
+		used += r->suppressions[i].hits > 0;
+	if (used > 0) {
+		fputs("pyrace: matched suppressions:\n", out);
+		for (size_t i = 0; i < r->nsuppressions && r->suppressions; i++) {
+			const struct report_suppression *s = &r->suppressions[i];
+			if (s->hits == 0)
+				continue;
+			fprintf(out, "%7" PRIu64 " ", s->hits);
+			put_rule(out, s);
+		}
+	}
+	if (used < r->nsuppressions && r->suppressions) {
+		fputs("pyrace: unused suppressions:\n", out);
+		for (size_t i = 0; i < r->nsuppressions; i++) {
+			if (r->suppressions[i].hits > 0)
+				continue;
+			fputs("        ", out);
+			put_rule(out, &r->suppressions[i]);
+		}
+	}
 }
 
 void report_write_text(const struct report *r, FILE *out, int color)
@@ -193,4 +241,10 @@ void report_write_text(const struct report *r, FILE *out, int color)
 	for (size_t i = 0; i < r->nraces && r->races; i++)
 		put_summary(out, &r->races[i]);
 	put_counts(out, c, r);
+	put_suppressions(out, r);
+}
+
+void report_write_race_text(const struct report_race *race, FILE *out)
+{
+	put_race(out, &plain, race);
 }

@@ -21,6 +21,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
@@ -500,6 +501,354 @@ def case_doctor():
     finish(result, problems)
 
 
+# --- test labs: SARIF, JUnit, suppressions, baselines, diff ---------------------------
+
+
+TWO_VARIABLES = os.path.join("tests", "corpus", "racy_two_variables.py")
+TWO_VARIABLES_RACES = {"__main__.CONFIG['mode']", "__main__.GENERATION"}
+SAFE_PROGRAM = os.path.join("tests", "corpus", "safe_single_lock.py")
+# The SARIF 2.1.0 JSON schema (as sarif-2.1.0-rtm.5.json) ships in this npm package, whose own
+# dependency is Ajv 6, the validator that speaks the schema's draft-04; both come from npm.
+SARIF_SCHEMA_PACKAGES = ["@microsoft/jest-sarif@1.0.0-beta.0", "ajv@6"]
+SARIF_VALIDATOR_DIR = os.path.join(WORK_DIR, "sarif-validator")
+SARIF_SCHEMA = os.path.join(SARIF_VALIDATOR_DIR, "node_modules", "@microsoft", "jest-sarif", "lib",
+                            "schemas", "sarif-2.1.0-rtm.5.json")
+SARIF_VALIDATOR = os.path.join("tests", "integration", "validate_sarif.js")
+OUTPUT_OPTIONS = ("--json", "--sarif", "--junit", "--suppressions", "--baseline")
+_sarif_install_lock = threading.Lock()
+
+
+def install_sarif_validator():
+    """Problems installing the SARIF schema and Ajv into tests/.work (once; kept across runs)."""
+    with _sarif_install_lock:
+        if os.path.exists(os.path.join(ROOT, SARIF_SCHEMA)) and \
+                os.path.exists(os.path.join(ROOT, SARIF_VALIDATOR_DIR, "node_modules", "ajv", "package.json")):
+            return []
+        npm, node = shutil.which("npm"), shutil.which("node")
+        if not npm or not node:
+            return ["node and npm are needed to fetch the SARIF 2.1.0 schema and its validator"]
+        os.makedirs(os.path.join(ROOT, SARIF_VALIDATOR_DIR), exist_ok=True)
+        result = run([npm, "install", "--prefix", SARIF_VALIDATOR_DIR, "--no-save", "--no-audit", "--no-fund",
+                      "--no-package-lock", "--loglevel=error"] + SARIF_SCHEMA_PACKAGES, timeout=300)
+        if result.returncode != 0 or not os.path.exists(os.path.join(ROOT, SARIF_SCHEMA)):
+            return ["could not install %s from npm" % " ".join(SARIF_SCHEMA_PACKAGES)] + describe(result)
+        return []
+
+
+def sarif_problems(path, races):
+    """Problems with a SARIF log: the real schema first, then what it must say of each race
+    (`races` are the JSON report's races)."""
+    problems = install_sarif_validator()
+    if problems:
+        return problems
+    result = run(["node", SARIF_VALIDATOR, SARIF_VALIDATOR_DIR, path])
+    if result.returncode != 0:
+        return ["the SARIF log does not validate against the SARIF 2.1.0 schema:"] + \
+            ["  " + line for line in (result.stdout + result.stderr).splitlines()[:40]]
+    with open(os.path.join(ROOT, path), encoding="utf-8") as f:
+        log = json.load(f)
+    run0 = log["runs"][0]
+    driver = run0["tool"]["driver"]
+    if (driver["name"], driver["version"]) != ("pyrace", "0.1.0") or \
+            [r["id"] for r in driver["rules"]] != ["data-race"]:
+        problems.append("unexpected tool.driver: %r" % driver)
+    results = run0["results"]
+    if len(results) != len(races):
+        problems.append("%d SARIF results for %d races" % (len(results), len(races)))
+    by_id = {r["id"]: r for r in races}
+    for res in results:
+        race = by_id.get(res.get("partialFingerprints", {}).get("pyraceRaceId/v1"))
+        if race is None:
+            problems.append("result without the id of a race: %r" % res.get("partialFingerprints"))
+            continue
+        name = variable_name(race["variable"])
+        if res["ruleId"] != "data-race" or res["level"] != "error" or name not in res["message"]["text"]:
+            problems.append("%s: ruleId/level/message wrong: %r" % (name, res["message"]))
+        top = race["current"]["stack"][0]
+        loc = res["locations"][0]["physicalLocation"]
+        if loc["artifactLocation"]["uri"] != "file://" + os.path.join(ROOT, TWO_VARIABLES) or \
+                loc["region"]["startLine"] != top["line"]:
+            problems.append("%s: location %r, expected %s:%s" % (name, loc, top["file"], top["line"]))
+        flows = res["codeFlows"][0]["threadFlows"]
+        if len(flows) != 2:
+            problems.append("%s: %d thread flows, expected 2" % (name, len(flows)))
+        for flow, side in zip(flows, ("current", "previous")):
+            innermost = flow["locations"][-1]["location"]["logicalLocations"][0]["fullyQualifiedName"]
+            if innermost != race[side]["stack"][0]["function"] or \
+                    len(flow["locations"]) != len(race[side]["stack"]):
+                problems.append("%s: %s thread flow does not end at the innermost frame" % (name, side))
+    return problems
+
+
+def load_json(path):
+    with open(os.path.join(ROOT, path), encoding="utf-8") as f:
+        return json.load(f)
+
+
+def private_file_problems(*paths):
+    problems = []
+    for path in paths:
+        mode = os.stat(os.path.join(ROOT, path)).st_mode & 0o777
+        if mode != 0o600:
+            problems.append("%s has mode %o, expected 600" % (path, mode))
+    return problems
+
+
+def write_text(work, name, text):
+    path = os.path.join(work, name)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+    return path
+
+
+def run_two_variables(*options, program=TWO_VARIABLES):
+    return run([PYRACE, "run"] + list(options) + ["--", SYSTEM_PYTHON, program])
+
+
+def labs_case(fn):
+    """A case that gets a private scratch directory, removed afterwards."""
+    def case():
+        work = tempfile.mkdtemp(prefix="pyrace-labs-")
+        try:
+            fn(work)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    return case
+
+
+def junit_problems(path, races):
+    import xml.etree.ElementTree as ET
+    try:
+        suite = ET.parse(os.path.join(ROOT, path)).getroot()
+    except ET.ParseError as exc:
+        return ["JUnit file does not parse as XML: %s" % exc]
+    problems = []
+    cases = suite.findall("testcase")
+    failures = suite.findall("testcase/failure")
+    want_failures = len(races)
+    if suite.tag != "testsuite" or suite.get("name") != "pyrace":
+        problems.append("root is <%s name=%r>, expected <testsuite name=\"pyrace\">" % (suite.tag, suite.get("name")))
+    if suite.get("failures") != str(want_failures) or len(failures) != want_failures:
+        problems.append("failures=%r, %d <failure> elements, expected %d" %
+                        (suite.get("failures"), len(failures), want_failures))
+    if suite.get("tests") != str(len(cases)) or len(cases) != max(1, want_failures):
+        problems.append("tests=%r with %d test cases" % (suite.get("tests"), len(cases)))
+    for race in races:
+        name = variable_name(race["variable"])
+        matching = [c for c in cases if c.get("name", "").startswith(name + " at ")]
+        if len(matching) != 1:
+            problems.append("%s: %d test cases named after it" % (name, len(matching)))
+            continue
+        failure = matching[0].find("failure")
+        if matching[0].get("classname") != race["variable"]["module"] or failure is None or \
+                ("Race id: %s" % race["id"]) not in (failure.text or ""):
+            problems.append("%s: classname or failure text wrong" % name)
+    return problems
+
+
+def case_labs_sarif(work):
+    sarif, report = os.path.join(work, "r.sarif"), os.path.join(work, "r.json")
+    result = run_two_variables("--sarif", sarif, "--json", report)
+    problems = expect_status(result, EXIT_RACES)
+    if not problems:
+        races = load_json(report)["races"]
+        if {variable_name(r["variable"]) for r in races} != TWO_VARIABLES_RACES:
+            problems.append("unexpected races: %s" % [variable_name(r["variable"]) for r in races])
+        problems += private_file_problems(sarif, report) + sarif_problems(sarif, races)
+    finish(result, problems)
+
+
+def case_labs_junit(work):
+    junit, report = os.path.join(work, "r.xml"), os.path.join(work, "r.json")
+    result = run_two_variables("--junit", junit, "--json", report)
+    problems = expect_status(result, EXIT_RACES)
+    if not problems:
+        problems += private_file_problems(junit) + junit_problems(junit, load_json(report)["races"])
+    finish(result, problems)
+    # no race: one passing test case
+    result = run_two_variables("--junit", junit, program=SAFE_PROGRAM)
+    problems = expect_status(result, EXIT_OK)
+    if not problems:
+        problems += junit_problems(junit, [])
+    finish(result, problems)
+
+
+def case_labs_suppress_one(work):
+    supp = write_text(work, "one.supp", "# known and accepted\nglobal:__main__.GENERATION\n\nrace:no_such_function\n")
+    report = os.path.join(work, "r.json")
+    result = run_two_variables("--suppressions", supp, "--json", report)
+    problems = expect_status(result, EXIT_RACES)
+    if not problems:
+        doc = load_json(report)
+        names = [variable_name(r["variable"]) for r in doc["races"]]
+        if names != ["__main__.CONFIG['mode']"]:
+            problems.append("races left: %s" % names)
+        if doc.get("suppressed") != 1:
+            problems.append("suppressed = %r, expected 1" % doc.get("suppressed"))
+    lines = result.stderr.splitlines()
+    if "      1 global:__main__.GENERATION (%s:2)" % supp not in lines:
+        problems.append("no hit count line for global:__main__.GENERATION")
+    if "pyrace: unused suppressions:" not in lines or "        race:no_such_function (%s:4)" % supp not in lines:
+        problems.append("race:no_such_function is not listed as unused")
+    finish(result, problems)
+
+
+def case_labs_suppress_both(work):
+    supp = write_text(work, "both.supp", "global:__main__.CONFIG\nrace:reconfigure\n")
+    supp2 = write_text(work, "none.supp", "race_top:*/nowhere/*.py\n")
+    report, sarif, junit = (os.path.join(work, n) for n in ("r.json", "r.sarif", "r.xml"))
+    result = run_two_variables("--suppressions", supp, "--suppressions", supp2, "--json", report,
+                               "--sarif", sarif, "--junit", junit)
+    problems = expect_status(result, EXIT_OK)
+    if not problems:
+        doc = load_json(report)
+        if doc["races"] or doc.get("suppressed") != 2:
+            problems.append("races %r, suppressed %r; expected none and 2" % (doc["races"], doc.get("suppressed")))
+        problems += sarif_problems(sarif, []) + junit_problems(junit, [])
+    for line in ("      1 global:__main__.CONFIG (%s:1)" % supp, "      1 race:reconfigure (%s:2)" % supp,
+                 "        race_top:*/nowhere/*.py (%s:1)" % supp2):
+        if line not in result.stderr.splitlines():
+            problems.append("missing line %r" % line)
+    finish(result, problems)
+
+
+def case_labs_suppress_errors(work):
+    marker = os.path.join(work, "ran")
+    supp = write_text(work, "bad.supp", "race:ok\n# fine\nrace_bottom:x\n")
+    result = run([PYRACE, "run", "--suppressions", supp, "--", "sh", "-c", "echo > %s" % shlex.quote(marker)])
+    problems = expect_status(result, EXIT_USAGE)
+    line = single_line(result.stderr)
+    if line is None or "%s:3:" % supp not in line:
+        problems.append("expected one line naming %s:3" % supp)
+    if os.path.exists(marker):
+        problems.append("the command ran although the suppressions could not be read")
+    finish(result, problems)
+    for args in (["--suppressions", os.path.join(work, "missing.supp")],
+                 ["--baseline", write_text(work, "not.json", "{\"schema\": \"other\"}")],
+                 ["--baseline", write_text(work, "cut.json", "{\"schema\": \"pyrace-report/1\", \"races\": [")]):
+        result = run([PYRACE, "analyze"] + args + ["/nonexistent.trace"])
+        problems = expect_status(result, EXIT_USAGE)
+        line = single_line(result.stderr)
+        if line is None or args[1] not in line:
+            problems.append("expected one line naming %s" % args[1])
+        finish(result, problems)
+
+
+def case_labs_baseline(work):
+    first, second = os.path.join(work, "first.json"), os.path.join(work, "second.json")
+    result = run_two_variables("--json", first)
+    problems = expect_status(result, EXIT_RACES)
+    finish(result, problems)
+    result = run_two_variables("--baseline", first, "--json", second)
+    problems = expect_status(result, EXIT_OK)
+    if not problems:
+        doc = load_json(second)
+        if doc["races"] or doc.get("baselined") != 2 or doc.get("suppressed") != 0:
+            problems.append("races %r, baselined %r, suppressed %r; expected none, 2, 0" %
+                            (doc["races"], doc.get("baselined"), doc.get("suppressed")))
+        if "2 races in the baseline" not in result.stderr:
+            problems.append("the text report does not count the baselined races")
+    finish(result, problems)
+    # a baseline that lacks one of the races: only that one is new, and fails the run
+    old = load_json(first)
+    old["races"] = [r for r in old["races"] if r["variable"]["name"] != "GENERATION"]
+    partial = write_text(work, "partial.json", json.dumps(old))
+    result = run_two_variables("--baseline", partial, "--json", second)
+    problems = expect_status(result, EXIT_RACES)
+    if not problems:
+        doc = load_json(second)
+        names = [variable_name(r["variable"]) for r in doc["races"]]
+        if names != ["__main__.GENERATION"] or doc.get("baselined") != 1:
+            problems.append("races %s, baselined %r; expected the GENERATION race and 1" % (names, doc.get("baselined")))
+    finish(result, problems)
+
+
+def case_labs_diff(work):
+    full = os.path.join(work, "full.json")
+    result = run_two_variables("--json", full)
+    finish(result, expect_status(result, EXIT_RACES))
+    doc = load_json(full)
+    ids = {variable_name(r["variable"]): r["id"] for r in doc["races"]}
+    doc["races"] = [r for r in doc["races"] if r["variable"]["name"] != "GENERATION"]
+    older = write_text(work, "older.json", json.dumps(doc))
+    gen, config = ids["__main__.GENERATION"], ids["__main__.CONFIG['mode']"]
+
+    result = run([PYRACE, "diff", older, full])
+    problems = expect_status(result, EXIT_RACES)
+    out = result.stdout
+    for want in ("only in %s (gone): 0\n" % older, "only in %s (new): 1\n  %s __main__.GENERATION" % (full, gen),
+                 "in both: 1\n  %s __main__.CONFIG['mode']" % config, "pyrace diff: 1 new, 0 gone, 1 in both\n"):
+        if want not in out:
+            problems.append("diff output lacks %r:\n%s" % (want, out))
+    finish(result, problems)
+    result = run([PYRACE, "diff", full, older])
+    problems = expect_status(result, EXIT_OK)
+    if "only in %s (gone): 1\n  %s __main__.GENERATION" % (full, gen) not in result.stdout:
+        problems.append("the gone race is not listed:\n%s" % result.stdout)
+    finish(result, problems)
+    result = run([PYRACE, "diff", full, full])
+    problems = expect_status(result, EXIT_OK)
+    if "pyrace diff: 0 new, 0 gone, 2 in both" not in result.stdout:
+        problems.append("diff of a report with itself:\n%s" % result.stdout)
+    finish(result, problems)
+    for args, needle in (([full], None), ([full, os.path.join(work, "missing.json")], "missing.json")):
+        result = run([PYRACE, "diff"] + args)
+        problems = expect_status(result, EXIT_USAGE)
+        if needle and (single_line(result.stderr) is None or needle not in result.stderr):
+            problems.append("expected one line naming %s" % needle)
+        finish(result, problems)
+
+
+def case_labs_analyze_and_attach(work):
+    """The same options on analyze (a recorded trace) and attach (a live service), and in the
+    --help of run, attach and analyze."""
+    for command in ("run", "attach", "analyze"):
+        result = run([PYRACE, command, "--help"])
+        missing = [o for o in OUTPUT_OPTIONS if o not in result.stdout]
+        finish(result, expect_status(result, EXIT_OK) + (["--help lacks %s" % missing] if missing else []))
+    trace = os.path.join(work, "t.trace")
+    result = run([PYRACE, "record", "-o", trace, "--", SYSTEM_PYTHON, TWO_VARIABLES])
+    finish(result, expect_status(result, EXIT_OK))
+    report, sarif, junit = (os.path.join(work, n) for n in ("a.json", "a.sarif", "a.xml"))
+    result = run([PYRACE, "analyze", "--json", report, "--sarif", sarif, "--junit", junit, trace])
+    problems = expect_status(result, EXIT_RACES)
+    if not problems:
+        races = load_json(report)["races"]
+        problems += sarif_problems(sarif, races) + junit_problems(junit, races)
+    finish(result, problems)
+    unused = write_text(work, "unused.supp", "global:nothing.*\n")
+    second = os.path.join(work, "b.json")
+    result = run([PYRACE, "analyze", "--baseline", report, "--suppressions", unused, "--json", second, trace])
+    problems = expect_status(result, EXIT_OK)
+    if load_json(second).get("baselined") != 2 or "        global:nothing.* (%s:1)" % unused not in result.stderr:
+        problems.append("analyze --baseline/--suppressions: baselined %r" % load_json(second).get("baselined"))
+    finish(result, problems)
+
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import test_attach
+    supp = write_text(work, "svc.supp", "global:__main__.RESPONSE_CACHE\n")
+    svc = test_attach.Service()
+    try:
+        proc = test_attach.start_attach(svc.proc.pid, "--duration", "3", "--suppressions", supp,
+                                        "--json", report, "--sarif", sarif, "--junit", junit)
+        test_attach.wait_attached(proc)
+        svc.load(1.5)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        svc.stop()
+    result = Result(proc.args, proc.returncode, "", err, False)
+    problems = expect_status(result, EXIT_OK)
+    if not problems:
+        doc = load_json(report)
+        if doc["races"] or doc.get("suppressed", 0) < 1:
+            problems.append("attach: races %r, suppressed %r; expected none and at least 1" %
+                            ([variable_name(r["variable"]) for r in doc["races"]], doc.get("suppressed")))
+        problems += sarif_problems(sarif, []) + junit_problems(junit, [])
+        if not any(l.endswith("global:__main__.RESPONSE_CACHE (%s:1)" % supp) for l in err.splitlines()):
+            problems.append("attach: no hit count for the suppression")
+    finish(result, problems)
+
+
 CLI_CASES = [
     ("cli: doctor on both interpreters, and without debug info", case_doctor),
     ("cli: record, then analyze (also unprivileged, cut and corrupt traces)", case_record_then_analyze),
@@ -509,6 +858,19 @@ CLI_CASES = [
     ("cli: run -- sh -c ... -> command runs, exit 2, 'not a CPython'", case_not_cpython),
     ("cli: not root -> exit 1, one line about root", case_not_root),
     ("cli: --debug-dir /nonexistent -> exit 2, names python3.11-dbg", case_missing_debug_info),
+    ("labs: run --sarif -> valid SARIF 2.1.0 (schema), one result per race", labs_case(case_labs_sarif)),
+    ("labs: run --junit -> JUnit XML, one failure per race; one passing case without races",
+     labs_case(case_labs_junit)),
+    ("labs: --suppressions one of two variables -> exit 66, suppressed 1, hit counts, unused rules",
+     labs_case(case_labs_suppress_one)),
+    ("labs: --suppressions both variables (two files) -> exit 0", labs_case(case_labs_suppress_both)),
+    ("labs: bad --suppressions/--baseline -> exit 1, one line, nothing traced",
+     labs_case(case_labs_suppress_errors)),
+    ("labs: --baseline from a first run -> exit 0, baselined 2; only new races fail",
+     labs_case(case_labs_baseline)),
+    ("labs: pyrace diff A.json B.json -> gone/new/both, exit 66 only for new races", labs_case(case_labs_diff)),
+    ("labs: analyze and attach take the same options; --help lists them",
+     labs_case(case_labs_analyze_and_attach)),
 ]
 
 

@@ -278,8 +278,8 @@ static void test_json_contract(void **state)
 	snprintf(id_want, sizeof id_want, "'%s'", races[0].id);
 	CHECK_JSON(
 	    json,
-	    {"sorted(d)", "['deadlocks', 'races', 'schema', 'stats', 'suppressed', 'target', "
-			  "'tool']"},
+	    {"sorted(d)", "['baselined', 'deadlocks', 'races', 'schema', 'stats', 'suppressed', "
+			  "'target', 'tool']"},
 	    {"d['schema']", "'pyrace-report/1'"},
 	    {"d['tool']", "{'name': 'pyrace', 'version': '0.1.0'}"},
 	    {"sorted(d['target'])", "['argv', 'pid', 'python']"}, {"d['target']['pid']", "4242"},
@@ -312,14 +312,15 @@ static void test_json_contract(void **state)
 	    {"d['races'][1]['variable']",
 	     "{'module': '__main__', 'name': 'CELLS', 'container': 'global'}"},
 	    {"d['races'][1]['occurrences']", "3"}, {"d['deadlocks']", "[]"},
-	    {"d['suppressed']", "4"});
+	    {"d['suppressed']", "4"}, {"d['baselined']", "0"});
 
 	/* two-space indentation, as in the contract */
 	assert_true(
 	    strncmp(json, "{\n  \"schema\": \"pyrace-report/1\",\n  \"tool\": {\n    \"name\"",
 		    strlen("{\n  \"schema\": \"pyrace-report/1\",\n  \"tool\": {\n    \"name\"")) ==
 	    0);
-	assert_contains(json, "\n  \"deadlocks\": [],\n  \"suppressed\": 4\n}\n");
+	assert_contains(json,
+			"\n  \"deadlocks\": [],\n  \"suppressed\": 4,\n  \"baselined\": 0\n}\n");
 	assert_contains(json, "\n      \"variable\": {\n        \"module\": \"nova.context\",");
 	assert_lacks(json, "\t");
 	free(json);
@@ -477,7 +478,7 @@ static void test_json_empty_report(void **state)
 		    "{'events': 0, 'lost_events': 0, 'threads': 0, 'duration_s': 0.0, "
 		    "'watched_dicts': 0, 'truncated_stacks': 0, 'unresolved_frames': "
 		    "0, 'ended_early': False}"},
-		   {"d['suppressed']", "0"});
+		   {"d['suppressed']", "0"}, {"d['baselined']", "0"});
 	assert_contains(json, "\"races\": [],\n");
 	free(json);
 }
@@ -578,7 +579,8 @@ static void test_text_details(void **state)
 			"pyrace: 3 races in 4 threads, 18234 events, 12 lost events; 2 races "
 			"suppressed\n"
 			"pyrace: results are incomplete: 12 events could not be delivered by the "
-			"kernel; races may be missing\n");
+			"kernel; races may be missing, and some reported pairs may have been "
+			"ordered by lost synchronisation events (try PYRACE_RING_SIZE)\n");
 	for (size_t i = 0; i < 3; i++) {
 		char line[64];
 		snprintf(line, sizeof line, "  Race id: %s\n", races[i].id);
@@ -612,7 +614,9 @@ static void test_text_incomplete(void **state)
 	    text,
 	    "pyrace: no races found (4 threads, 18234 events, 1 lost event); 1 race suppressed\n"
 	    "pyrace: results are incomplete: 1 event could not be delivered by the kernel and "
-	    "the trace ended before the program did; races may be missing\n");
+	    "the trace ended before the program did; races may be missing, and some reported "
+	    "pairs may have been ordered by lost synchronisation events (try "
+	    "PYRACE_RING_SIZE)\n");
 	free(text);
 }
 

@@ -27,6 +27,7 @@ struct output_options {
 	const char *json, *sarif, *junit; /* files to write, "-" for stdout; NULL for none */
 	struct suppressions suppressions; /* from every --suppressions FILE, in order */
 	struct baseline baseline;	  /* the races of every --baseline OLD.json */
+	int redact_keys;		  /* dict keys become stable hashes in every output */
 };
 
 /* getopt_long values of the shared options (above any short option character). */
@@ -36,6 +37,7 @@ enum {
 	OPT_JUNIT,
 	OPT_SUPPRESSIONS,
 	OPT_BASELINE,
+	OPT_REDACT_KEYS,
 };
 
 /* Entries of a struct option array (follow it with a comma). */
@@ -44,6 +46,7 @@ enum {
 	    {"sarif", required_argument, NULL, OPT_SARIF},                                         \
 	    {"junit", required_argument, NULL, OPT_JUNIT},                                         \
 	    {"suppressions", required_argument, NULL, OPT_SUPPRESSIONS},                           \
+	    {"redact-keys", no_argument, NULL, OPT_REDACT_KEYS},                                   \
 	{                                                                                          \
 		"baseline", required_argument, NULL, OPT_BASELINE                                  \
 	}
@@ -56,7 +59,9 @@ enum {
 	"  --suppressions FILE  leave out the races that FILE's rules match (race:GLOB,\n"         \
 	"                       race_top:GLOB, global:GLOB); may be repeated\n"                    \
 	"  --baseline OLD.json  leave out the races already in an earlier --json report, so\n"     \
-	"                       that only new races fail; may be repeated\n"
+	"                       that only new races fail; may be repeated\n"                       \
+	"  --redact-keys        show dict keys as stable hashes (h:...) in every output: keys\n"   \
+	"                       can be tokens or user ids\n"
 
 /* Handles one of OUTPUT_LONG_OPTIONS: 1 when `opt` is one of them, 0 when it is not, -1 after
  * one line on stderr when its file cannot be used (suppressions and baselines are read here,

@@ -1,5 +1,6 @@
 /* Analysing a finished trace, filtering its races and writing its report in every format. */
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,9 @@ int output_option(struct output_options *o, int opt, const char *arg)
 			fprintf(stderr, "pyrace: %s\n", err);
 			return -1;
 		}
+		return 1;
+	case OPT_REDACT_KEYS:
+		o->redact_keys = 1;
 		return 1;
 	case OPT_BASELINE:
 		if (baseline_load(&o->baseline, arg, err, sizeof err)) {
@@ -99,6 +103,50 @@ static struct report filter(const struct report *full, struct output_options *o,
 	return r;
 }
 
+/* Stable text for a secret: the same key gives the same text in every run and every format. */
+static char *redacted(const char *text, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)text[i]) * 0x100000001b3ull;
+	char *out = malloc(20);
+	if (out)
+		snprintf(out, 20, "h:%016" PRIx64, h);
+	return out;
+}
+
+/* Replaces every dict key in the races (variables and lock names such as LOCKS['k']) by its
+ * hash; the strings made are added to `owned` (at least 1 + 2 * nlocks + 1 per race). */
+static void redact_keys(struct report_race *races, size_t n, char **owned, size_t *nowned)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct report_variable *v = &races[i].variable;
+		if (v->key && (owned[*nowned] = redacted(v->key, strlen(v->key)))) {
+			v->key = owned[(*nowned)++];
+			v->key_type = "redacted";
+		}
+		struct report_access *sides[] = {&races[i].current, &races[i].previous};
+		for (size_t s = 0; s < 2; s++) {
+			const char **names = (const char **)sides[s]->locks_held;
+			for (size_t l = 0; l < sides[s]->nlocks; l++) {
+				const char *open = strchr(names[l], '[');
+				const char *close = open ? strrchr(open, ']') : NULL;
+				char *hash =
+				    close ? redacted(open + 1, (size_t)(close - open - 1)) : NULL;
+				if (!hash)
+					continue;
+				char *name = NULL;
+				if (asprintf(&name, "%.*s[%s]", (int)(open - names[l]), names[l],
+					     hash) > 0) {
+					owned[(*nowned)++] = name;
+					names[l] = name;
+				}
+				free(hash);
+			}
+		}
+	}
+}
+
 int report_trace(const char *trace_path, const char *display_path, struct output_options *o)
 {
 	char why[512], warning[512];
@@ -112,7 +160,17 @@ int report_trace(const char *trace_path, const char *display_path, struct output
 		fprintf(stderr, "pyrace: warning: %s: %s; analysed up to the last complete event\n",
 			display_path, warning);
 	struct report_race *kept;
-	const struct report r = filter(analysis_report(a), o, &kept);
+	struct report r = filter(analysis_report(a), o, &kept);
+	char **owned = NULL;
+	size_t nowned = 0;
+	if (o->redact_keys) {
+		size_t room = 0;
+		for (size_t i = 0; i < r.nraces; i++)
+			room += 1 + r.races[i].current.nlocks + r.races[i].previous.nlocks;
+		owned = calloc(room ? room : 1, sizeof(*owned));
+		if (owned)
+			redact_keys(kept, r.nraces, owned, &nowned);
+	}
 	report_write_text(&r, stderr, isatty(STDERR_FILENO));
 	int rc = r.nraces ? EXIT_RACES : EXIT_NO_RACES;
 	if (o->json && write_file(&r, o->json, report_write_json))
@@ -121,6 +179,9 @@ int report_trace(const char *trace_path, const char *display_path, struct output
 		rc = EXIT_USAGE;
 	if (o->junit && write_file(&r, o->junit, report_write_junit))
 		rc = EXIT_USAGE;
+	for (size_t i = 0; i < nowned; i++)
+		free(owned[i]);
+	free(owned);
 	free(kept);
 	analysis_free(a);
 	return rc;

@@ -849,7 +849,41 @@ def case_labs_analyze_and_attach(work):
     finish(result, problems)
 
 
+def case_redact_keys():
+    """--redact-keys: the key text appears in no output; the race id stays the same."""
+    work = tempfile.mkdtemp(prefix="pyrace-redact-")
+    try:
+        program = os.path.join("tests", "corpus", "racy_two_locks_same_key.py")
+        plain_json = os.path.join(work, "plain.json")
+        result = run([PYRACE, "run", "--json", plain_json, "--", SYSTEM_PYTHON, program])
+        problems = expect_status(result, EXIT_RACES)
+        finish(result, problems)
+        outs = [os.path.join(work, n) for n in ("r.json", "r.sarif", "r.xml")]
+        result = run([PYRACE, "run", "--redact-keys", "--json", outs[0], "--sarif", outs[1],
+                      "--junit", outs[2], "--", SYSTEM_PYTHON, program])
+        problems = expect_status(result, EXIT_RACES)
+        texts = [result.stderr] + [open(p, encoding="utf-8").read() for p in outs]
+        for name, text in zip(["text", "json", "sarif", "junit"], texts):
+            if "'owner'" in text or '"owner"' in text or "[owner]" in text:
+                problems.append("the key 'owner' appears in the %s output" % name)
+        with open(plain_json) as f:
+            plain = json.load(f)
+        with open(outs[0]) as f:
+            redacted = json.load(f)
+        if [r["id"] for r in plain["races"]] != [r["id"] for r in redacted["races"]]:
+            problems.append("race ids differ with --redact-keys")
+        if not all(r["variable"]["key"].startswith("h:") for r in redacted["races"]):
+            problems.append("redacted keys are not h:HASH")
+        for p in outs:
+            if os.stat(p).st_mode & 0o777 != 0o600:
+                problems.append("%s is not mode 0600" % os.path.basename(p))
+        finish(result, problems)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 CLI_CASES = [
+    ("cli: --redact-keys hides keys in every output, ids unchanged, files 0600", case_redact_keys),
     ("cli: doctor on both interpreters, and without debug info", case_doctor),
     ("cli: record, then analyze (also unprivileged, cut and corrupt traces)", case_record_then_analyze),
     ("cli: no arguments -> exit 1", case_no_arguments),

@@ -882,7 +882,31 @@ def case_redact_keys():
         shutil.rmtree(work, ignore_errors=True)
 
 
+def case_valgrind_analyze():
+    """The analyzer and every renderer under valgrind memcheck: no error, no definite leak."""
+    if shutil.which("valgrind") is None:
+        raise CaseFailure(["valgrind is not installed (make deps installs it)"])
+    work = tempfile.mkdtemp(prefix="pyrace-vg-")
+    try:
+        trace = os.path.join(work, "t.trace")
+        program = os.path.join("tests", "corpus", "racy_two_variables.py")
+        result = run([PYRACE, "record", "-o", trace, "--", SYSTEM_PYTHON, program])
+        finish(result, expect_status(result, EXIT_OK))
+        outs = [os.path.join(work, n) for n in ("r.json", "r.sarif", "r.xml")]
+        result = run(["valgrind", "--error-exitcode=99", "--leak-check=full",
+                      "--errors-for-leak-kinds=definite,indirect", "-q", PYRACE, "analyze",
+                      "--json", outs[0], "--sarif", outs[1], "--junit", outs[2], trace],
+                     timeout=300)
+        problems = expect_status(result, EXIT_RACES)
+        if "==" in result.stderr and "ERROR SUMMARY" in result.stderr:
+            problems.append("valgrind reported errors")
+        finish(result, problems)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 CLI_CASES = [
+    ("cli: analyze and every format under valgrind memcheck", case_valgrind_analyze),
     ("cli: --redact-keys hides keys in every output, ids unchanged, files 0600", case_redact_keys),
     ("cli: doctor on both interpreters, and without debug info", case_doctor),
     ("cli: record, then analyze (also unprivileged, cut and corrupt traces)", case_record_then_analyze),

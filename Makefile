@@ -1,7 +1,10 @@
 # pyrace build: eBPF objects and skeletons, the pyrace binary, tests and demo.
 #   make          build ./pyrace
 #   make demo     install what is missing, build, trace examples/cell_cache.py
-#   make test     install what is missing, build, run unit tests (ASan/UBSan) and integration tests
+#   make test     install what is missing, build, run unit tests (ASan/UBSan), fuzz smoke tests
+#                 and integration tests
+#   make fuzz     run each libFuzzer target for FUZZ_SECONDS (default 60) on a copy of its corpus
+#   make fuzz-smoke  replay every fuzz regression input and seed, then fuzz each target for 10 s
 #   V=1           show every command
 
 OUT       := .output
@@ -35,8 +38,17 @@ SKELS     := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 HEADERS   := $(wildcard bpf/*.h collector/*.h symbolizer/*.h reports/*.h)
+# libFuzzer targets (tests/fuzz/fuzz_*.c), built with clang against coverage-instrumented objects
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(FUZZ_SRCS))
+FUZZ_BINS := $(addprefix $(OUT)/fuzz/,$(FUZZ_TARGETS))
+FUZZ_OBJS := $(patsubst %.c,$(OUT)/fuzzobj/%.o,$(LIB_SRCS))
+FUZZ_SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+# the same warnings as with gcc; clang does not know -Wformat-truncation
+FUZZ_WARNINGS := $(WARNINGS) -Wno-unknown-warning-option
+FUZZ_SECONDS ?= 60
 
-.PHONY: all deps demo test unit integration clean format check-format
+.PHONY: all deps demo test unit integration fuzz fuzz-smoke fuzz-build clean format check-format bench
 
 all: pyrace
 
@@ -72,10 +84,20 @@ $(OUT)/tests/test_%: tests/unit/test_%.c $(ASAN_OBJS) $(HEADERS)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CPPFLAGS) -Itests/unit -O1 -g $(SANITIZE) $(WARNINGS) $< $(ASAN_OBJS) $(LDLIBS) -lcmocka -o $@
 
+$(OUT)/fuzzobj/%.o: %.c $(HEADERS) $(SKELS)
+	$(call msg,CC-FUZZ,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(CPPFLAGS) -O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SANITIZE) $(FUZZ_WARNINGS) -c $< -o $@
+
+$(OUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJS) $(HEADERS)
+	$(call msg,CC-FUZZ,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(CPPFLAGS) -O1 -g -fsanitize=fuzzer $(FUZZ_SANITIZE) $(FUZZ_WARNINGS) $< $(FUZZ_OBJS) $(LDLIBS) -o $@
+
 # Installs every Debian package the build, the demo and the tests need; does nothing when all
 # are present. Needs root only when something is missing.
 DEB_PACKAGES := clang llvm libbpf-dev bpftool libdw-dev libelf-dev zlib1g-dev libunwind-dev \
-	libcmocka-dev python3.11 python3.11-dbg pkg-config make gcc clang-format
+	libcmocka-dev python3.11 python3.11-dbg pkg-config make gcc clang-format libclang-rt-dev valgrind
 deps:
 	$(Q)missing=$$(for p in $(DEB_PACKAGES); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
@@ -98,16 +120,40 @@ unit: $(UNIT_BINS)
 integration: pyrace
 	$(Q)$(PYTHON) tests/integration/run_all.py
 
+fuzz-build: $(FUZZ_BINS)
+
+# Replays tests/fuzz/regressions/<target>/ first, then fuzzes a copy of tests/fuzz/corpus/<target>/.
+fuzz: $(FUZZ_BINS)
+	$(Q)tests/fuzz/run.sh --seconds $(FUZZ_SECONDS) --bin-dir $(OUT)/fuzz --work-dir $(OUT)/fuzz-work $(FUZZ_TARGETS)
+
+fuzz-smoke: $(FUZZ_BINS)
+	$(Q)tests/fuzz/run.sh --replay-seeds --seconds 10 --bin-dir $(OUT)/fuzz --work-dir $(OUT)/fuzz-work $(FUZZ_TARGETS)
+
 test: deps
 	$(Q)$(MAKE) --no-print-directory pyrace
 	$(Q)$(MAKE) --no-print-directory unit
+	$(Q)$(MAKE) --no-print-directory fuzz-smoke
 	$(Q)$(MAKE) --no-print-directory integration
 
+# Benchmarks: bench/run.py prints traced / untraced / floor ratios from one run.
+$(OUT)/bench/uprobe_floor: bench/uprobe_floor.c $(OUT)/floor.skel.h $(LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CPPFLAGS) -Ibench $(CFLAGS) $(WARNINGS) $< $(LIB_OBJS) $(LDLIBS) -o $@
+
+$(OUT)/floor.bpf.o: bench/floor.bpf.c $(OUT)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -I$(OUT) -c $< -o $@
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory pyrace $(OUT)/bench/uprobe_floor
+	$(Q)$(PYTHON) bench/run.py
+
 format:
-	clang-format -i $(wildcard bpf/*.[ch] collector/*.[ch] symbolizer/*.[ch] reports/*.[ch] tests/unit/*.[ch])
+	clang-format -i $(wildcard bpf/*.[ch] collector/*.[ch] symbolizer/*.[ch] reports/*.[ch] tests/unit/*.[ch] tests/fuzz/*.[ch])
 
 check-format:
-	clang-format --dry-run -Werror $(wildcard bpf/*.[ch] collector/*.[ch] symbolizer/*.[ch] reports/*.[ch] tests/unit/*.[ch])
+	clang-format --dry-run -Werror $(wildcard bpf/*.[ch] collector/*.[ch] symbolizer/*.[ch] reports/*.[ch] tests/unit/*.[ch] tests/fuzz/*.[ch])
 
 clean:
 	rm -rf $(OUT) pyrace

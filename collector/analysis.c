@@ -83,8 +83,13 @@ static void read_target(struct analysis *a, struct trace_buf *b)
 	if (b->error || argc > 65536)
 		return;
 	a->argv = calloc(argc ? argc : 1, sizeof(*a->argv));
-	for (uint32_t i = 0; a->argv && i < argc && !b->error; i++)
-		a->argv[a->argc++] = trace_get_str(b);
+	/* a record cut short keeps the arguments read so far, never a NULL one */
+	for (uint32_t i = 0; a->argv && i < argc; i++) {
+		char *arg = trace_get_str(b);
+		if (!arg)
+			break;
+		a->argv[a->argc++] = arg;
+	}
 }
 
 static void read_stats(struct analysis *a, struct trace_buf *b)

@@ -193,7 +193,9 @@ static const char *read_debuglink(Elf *elf)
 		const char *name = elf_strptr(elf, shstrndx, shdr.sh_name);
 		if (name && strcmp(name, ".gnu_debuglink") == 0) {
 			Elf_Data *data = elf_getdata(scn, NULL);
-			if (data && data->d_size > 1 && memchr(data->d_buf, 0, data->d_size))
+			/* a SHT_NOBITS section has a size but no bytes (d_buf NULL) */
+			if (data && data->d_buf && data->d_size > 1 &&
+			    memchr(data->d_buf, 0, data->d_size))
 				return data->d_buf;
 		}
 	}

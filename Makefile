@@ -3,6 +3,7 @@
 #   make demo     install what is missing, build, trace examples/cell_cache.py
 #   make test     install what is missing, build, run unit tests (ASan/UBSan), fuzz smoke tests
 #                 and integration tests
+#   make realworld  OpenStack Nova and standard-library drivers traced and checked (part of test)
 #   make fuzz     run each libFuzzer target for FUZZ_SECONDS (default 60) on a copy of its corpus
 #   make fuzz-smoke  replay every fuzz regression input and seed, then fuzz each target for 10 s
 #   V=1           show every command
@@ -48,7 +49,7 @@ FUZZ_SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanit
 FUZZ_WARNINGS := $(WARNINGS) -Wno-unknown-warning-option
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps demo test unit integration fuzz fuzz-smoke fuzz-build clean format check-format bench
+.PHONY: all deps realworld-deps realworld demo test unit integration fuzz fuzz-smoke fuzz-build clean format check-format bench
 
 all: pyrace
 
@@ -98,8 +99,9 @@ $(OUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJS) $(HEADERS)
 # are present. Needs root only when something is missing.
 DEB_PACKAGES := clang llvm libbpf-dev bpftool libdw-dev libelf-dev zlib1g-dev libunwind-dev \
 	libcmocka-dev python3.11 python3.11-dbg pkg-config make gcc clang-format libclang-rt-dev valgrind
-deps:
-	$(Q)missing=$$(for p in $(DEB_PACKAGES); do \
+# $(call install_missing,PACKAGES): apt-get installs those of PACKAGES that are not installed.
+define install_missing
+	$(Q)missing=$$(for p in $(1); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
 	done); \
 	if [ -n "$$missing" ]; then \
@@ -108,6 +110,15 @@ deps:
 		export DEBIAN_FRONTEND=noninteractive; \
 		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
+endef
+
+deps:
+	$(call install_missing,$(DEB_PACKAGES))
+
+# The real-world tests need OpenStack Nova (about 210 packages, well under a minute to install).
+REALWORLD_PACKAGES := python3-nova
+realworld-deps:
+	$(call install_missing,$(REALWORLD_PACKAGES))
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory pyrace
@@ -134,6 +145,12 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory unit
 	$(Q)$(MAKE) --no-print-directory fuzz-smoke
 	$(Q)$(MAKE) --no-print-directory integration
+	$(Q)$(MAKE) --no-print-directory realworld
+
+# Nova's cell cache and the standard library's module caches, traced for real (tests/realworld).
+realworld: realworld-deps pyrace
+	$(Q)$(PYTHON) tests/realworld/check_nova.py
+	$(Q)$(PYTHON) tests/realworld/check_stdlib.py
 
 # Benchmarks: bench/run.py prints traced / untraced / floor ratios from one run.
 $(OUT)/bench/uprobe_floor: bench/uprobe_floor.c $(OUT)/floor.skel.h $(LIB_OBJS)

@@ -43,12 +43,18 @@ enum pyrace_sync_op {
 	PYSYNC_QUEUE_PUT,    /* obj = queue, aux = item */
 	PYSYNC_QUEUE_GET,    /* obj = queue, aux = item */
 	PYSYNC_LOCK_FREED,   /* obj = lock: its address may now hold another lock */
+	/* weak-value registries (weakref.WeakValueDictionary's dict, e.g. oslo's lock names):
+	 * an entry removed because its value died, later re-created for the same key */
+	PYSYNC_REGISTRY_REMOVE, /* obj = registry dict, key = the removed key */
+	PYSYNC_REGISTRY_INSERT, /* obj = registry dict, key = the stored key */
 };
 
 enum pyrace_watch_kind {
 	PYWATCH_MODULE = 1,  /* a module's __dict__; key = module name */
 	PYWATCH_GLOBAL_DICT, /* a dict bound to a module global; aux = module dict, key = global
 				name */
+	PYWATCH_REGISTRY,    /* kernel only: a weak-value registry's dict, whose stores are
+				PYSYNC_REGISTRY_INSERT events and whose other accesses are ignored */
 };
 
 enum pyrace_key_kind {

@@ -244,9 +244,16 @@ static __always_inline void read_key(struct pyrace_event *e, __u64 key, __u64 bi
 	e->key_kind = PYKEY_OTHER;
 }
 
-static __always_inline struct watch_info *watched_dict(__u64 dict)
+static __always_inline struct watch_info *watch_entry(__u64 dict)
 {
 	return bpf_map_lookup_elem(&watched, &dict);
+}
+
+/* A dict whose accesses are recorded: a registry's are not. */
+static __always_inline struct watch_info *watched_dict(__u64 dict)
+{
+	struct watch_info *w = watch_entry(dict);
+	return w && w->kind != PYWATCH_REGISTRY ? w : NULL;
 }
 
 static __always_inline int is_dict(__u64 obj, __u64 bias)
@@ -319,11 +326,25 @@ static __always_inline void watch_global_dict(struct pt_regs *ctx, __u64 module_
 	submit(e);
 }
 
+static __always_inline void emit_registry(struct pt_regs *ctx, __u8 op, __u64 dict, __u64 key)
+{
+	struct pyrace_event *e = new_event(PYEV_SYNC, op);
+	if (!e)
+		return;
+	e->obj = dict;
+	read_key(e, key, load_bias(ctx));
+	submit(e);
+}
+
 static __always_inline int on_store(struct pt_regs *ctx, __u64 dict, __u64 key, __u64 value)
 {
-	struct watch_info *w = watched_dict(dict);
+	struct watch_info *w = watch_entry(dict);
 	if (!w)
 		return 0;
+	if (w->kind == PYWATCH_REGISTRY) {
+		emit_registry(ctx, PYSYNC_REGISTRY_INSERT, dict, key);
+		return 0;
+	}
 	if (w->kind == PYWATCH_MODULE)
 		watch_global_dict(ctx, dict, key, value);
 	emit_access(ctx, PYOP_WRITE, dict, key, w->kind == PYWATCH_MODULE ? value : 0);
@@ -436,10 +457,22 @@ int BPF_KPROBE(dict_contains, __u64 dict, __u64 key)
 	return on_key_op(ctx, PYOP_READ, dict, key);
 }
 
+/* _PyDict_DelItemIf(dict, key, predicate): only WeakValueDictionary's callback removes entries
+ * this way, as their value dies. From then on the dict is a registry: a later store of the same
+ * key (the value re-created because it was gone) is ordered after the removal. */
+SEC("uprobe")
+int BPF_KPROBE(registry_remove, __u64 dict, __u64 key)
+{
+	struct watch_info info = {.kind = PYWATCH_REGISTRY};
+	bpf_map_update_elem(&watched, &dict, &info, BPF_NOEXIST);
+	emit_registry(ctx, PYSYNC_REGISTRY_REMOVE, dict, key);
+	return 0;
+}
+
 SEC("uprobe")
 int BPF_KPROBE(dict_dealloc, __u64 dict)
 {
-	if (!watched_dict(dict))
+	if (!watch_entry(dict))
 		return 0;
 	bpf_map_delete_elem(&watched, &dict);
 	struct pyrace_event *e = new_event(PYEV_UNWATCH, 0);

@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <bpf/libbpf.h>
 
@@ -74,12 +75,21 @@ int consumer_init(struct consumer *c, int ring_fd, struct trace_writer *w, pid_t
 	c->pid = pid;
 	c->interp = interp;
 	u64map_init(&c->code_seen);
+	/* fault injection for the tests: a reader too slow for its ring buffer */
+	const char *delay = getenv("PYRACE_CONSUMER_DELAY_MS");
+	c->delay_ms = delay ? strtol(delay, NULL, 10) : 0;
+	if (c->delay_ms < 0 || c->delay_ms > 10000)
+		c->delay_ms = 0;
 	c->rb = ring_buffer__new(ring_fd, handle_event, c, NULL);
 	return c->rb ? 0 : -1;
 }
 
 int consumer_poll(struct consumer *c, int timeout_ms)
 {
+	if (c->delay_ms) {
+		struct timespec ts = {c->delay_ms / 1000, (c->delay_ms % 1000) * 1000000L};
+		nanosleep(&ts, NULL);
+	}
 	/* producers skip wake-ups for small amounts of data, so read what is there either way */
 	int n = ring_buffer__poll(c->rb, timeout_ms);
 	int more = ring_buffer__consume(c->rb);

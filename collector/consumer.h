@@ -11,6 +11,7 @@
 #include "u64map.h"
 
 struct consumer {
+	long delay_ms; /* PYRACE_CONSUMER_DELAY_MS: a slow reader, to test overflow */
 	struct ring_buffer *rb;
 	struct trace_writer *writer;
 	pid_t pid;

@@ -50,6 +50,8 @@ void hb_init(struct hb *h, struct code_table *code)
 	u64map_init(&h->spawn_clock);
 	u64map_init(&h->channel_clock);
 	u64map_init(&h->channel_pending);
+	u64map_init(&h->registry_by_dict);
+	u64map_init(&h->registry_clock);
 	u64map_init(&h->lockset_by_hash);
 	u64map_init(&h->race_by_hash);
 }
@@ -82,10 +84,10 @@ void hb_free(struct hb *h)
 	free(h->vcs);
 	free(h->lockset_items);
 	free(h->races);
-	struct u64map *maps[] = {&h->thread_by_tid, &h->lock_by_addr,	 &h->var_by_addr,
-				 &h->shadow_by_key, &h->binding_by_obj,	 &h->spawn_clock,
-				 &h->channel_clock, &h->channel_pending, &h->lockset_by_hash,
-				 &h->race_by_hash};
+	struct u64map *maps[] = {&h->thread_by_tid, &h->lock_by_addr,	  &h->var_by_addr,
+				 &h->shadow_by_key, &h->binding_by_obj,	  &h->spawn_clock,
+				 &h->channel_clock, &h->channel_pending,  &h->lockset_by_hash,
+				 &h->race_by_hash,  &h->registry_by_dict, &h->registry_clock};
 	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
 		u64map_free(maps[i]);
 }
@@ -300,6 +302,47 @@ static void forget_lock(struct hb *h, uint64_t addr)
 	u64map_remove(&h->binding_by_obj, addr, 0);
 }
 
+/* The clock of one key of a weak-value registry; each lifetime of a registry dict is a registry
+ * of its own, so a dict reborn at the same address shares nothing with the dead one. */
+static uint64_t *registry_slot(struct hb *h, const struct pyrace_event *e, int create)
+{
+	uint64_t *reg = create ? u64map_put(&h->registry_by_dict, e->obj, 0, NULL)
+			       : u64map_get(&h->registry_by_dict, e->obj, 0);
+	if (!reg)
+		return NULL;
+	if (*reg == 0)
+		*reg = ++h->next_registry;
+	uint64_t a = (*reg << 8) | e->key_kind;
+	return create ? u64map_put(&h->registry_clock, a, e->key_id, NULL)
+		      : u64map_get(&h->registry_clock, a, e->key_id);
+}
+
+/* The value of a registry entry died (its last user let go of it), then the entry went: whoever
+ * stores that key again found it gone, so comes after everything the last user did. */
+static void on_registry_remove(struct hb *h, const struct pyrace_event *e, uint32_t t)
+{
+	struct hb_thread *th = &h->threads[t];
+	uint64_t *slot = registry_slot(h, e, 1);
+	if (!slot)
+		return;
+	if (*slot) {
+		vclock_join(&h->vcs[*slot - 1], &th->vc);
+	} else {
+		uint32_t idx = stored_clock(h, &th->vc);
+		if (idx == UINT32_MAX)
+			return;
+		*slot = idx + 1; /* stored_clock leaves the maps alone: the slot is still valid */
+	}
+	tick(h, t);
+}
+
+static void on_registry_insert(struct hb *h, const struct pyrace_event *e, uint32_t t)
+{
+	uint64_t *slot = registry_slot(h, e, 0);
+	if (slot && *slot)
+		vclock_join(&h->threads[t].vc, &h->vcs[*slot - 1]);
+}
+
 static void on_sync(struct hb *h, const struct pyrace_event *e, uint32_t t)
 {
 	struct hb_thread *th = &h->threads[t];
@@ -373,6 +416,12 @@ static void on_sync(struct hb *h, const struct pyrace_event *e, uint32_t t)
 		u64map_remove(&h->channel_pending, e->obj, e->aux);
 		return;
 	}
+	case PYSYNC_REGISTRY_REMOVE:
+		on_registry_remove(h, e, t);
+		return;
+	case PYSYNC_REGISTRY_INSERT:
+		on_registry_insert(h, e, t);
+		return;
 	default:
 		return;
 	}
@@ -434,6 +483,7 @@ static void on_watch(struct hb *h, const struct pyrace_event *e)
 static void on_unwatch(struct hb *h, const struct pyrace_event *e)
 {
 	u64map_remove(&h->var_by_addr, e->obj, 0);
+	u64map_remove(&h->registry_by_dict, e->obj, 0);
 }
 
 static uint32_t shadow_of(struct hb *h, uint32_t var, const struct pyrace_event *e)

@@ -96,7 +96,10 @@ struct hb {
 	struct u64map binding_by_obj; /* object address -> shadow index + 1 it was last stored in */
 	struct u64map spawn_clock;    /* boot pointer -> index into vcs + 1 */
 	struct u64map channel_clock;  /* (queue, item) -> index into vcs + 1 */
-	struct u64map channel_pending; /* (queue, item) -> puts not yet taken */
+	struct u64map channel_pending;	/* (queue, item) -> puts not yet taken */
+	struct u64map registry_by_dict; /* registry dict address -> registry number */
+	struct u64map registry_clock; /* (registry << 8 | key kind, key id) -> index into vcs + 1 */
+	uint64_t next_registry;
 	struct vclock *vcs;
 	size_t nvcs, vcs_cap;
 	uint32_t *lockset_items; /* interned locksets: [count, lock...] */

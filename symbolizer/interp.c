@@ -26,6 +26,7 @@ const struct probe_spec probe_specs[] = {
     {"dictview_iterate", "dictitems_iter", 0, PROBE_IN_CORE, "dict iteration"},
     {"dictview_iterate", "dictvalues_iter", 0, PROBE_IN_CORE, "dict iteration"},
     {"dict_dealloc", "dict_dealloc", 0, PROBE_IN_CORE, "dict lifetime"},
+    {"registry_remove", "_PyDict_DelItemIf", 0, PROBE_IN_CORE, "weak registries"},
     {"module_init_dict", "module_init_dict", 0, PROBE_IN_CORE, "module namespaces"},
     {"lock_acquire_entry", "lock_PyThread_acquire_lock", 0, PROBE_IN_CORE, "Lock"},
     {"lock_acquire_return", "lock_PyThread_acquire_lock", 1, PROBE_IN_CORE, "Lock"},

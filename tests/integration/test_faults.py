@@ -95,9 +95,10 @@ def test_target_killed():
 
 
 def test_ring_buffer_overflow():
-    """A ring buffer far too small: the loss is counted and the report says it is incomplete."""
+    """A ring buffer far too small and a slow reader: the loss is counted and the report says
+    it is incomplete."""
     out = os.path.join(tempfile.mkdtemp(prefix="pyrace-fault-"), "r.json")
-    env = dict(os.environ, PYRACE_RING_SIZE="4096")
+    env = dict(os.environ, PYRACE_RING_SIZE="4096", PYRACE_CONSUMER_DELAY_MS="100")
     result = subprocess.run([PYRACE, "run", "--json", out, "--", SYSTEM_PYTHON,
                              os.path.join(ROOT, "tests", "corpus", "racy_unlocked_write.py")],
                             capture_output=True, text=True, timeout=120, env=env)

@@ -32,6 +32,7 @@ enum {
 #define BOOT_1	 0xe1000ull
 #define BOOT_2	 0xe2000ull
 #define QUEUE	 0xf0000ull
+#define REGISTRY 0xf8000ull
 #define ITEM_1	 0xf1000ull
 #define ITEM_2	 0xf2000ull
 #define CODE_1	 0x7000100ull
@@ -1097,6 +1098,60 @@ static void test_lock_freed_while_held(void **state)
 	assert_int_equal(held[0], LOCK_B);
 }
 
+/* ---- weak-value registries ---------------------------------------------------------------- */
+
+static void registry_ev(struct fixture *f, uint32_t tid, uint8_t op, const char *key)
+{
+	struct pyrace_event e = event(f, PYEV_SYNC, op, tid, REGISTRY, 0);
+	set_text(&e, key);
+	feed(f, &e);
+}
+
+/* oslo.concurrency's lock registry: T1 writes under its semaphore for "k", lets go of it (the
+ * entry dies), T2 finds none and makes a new semaphore for "k". */
+static void test_registry_reinsert_orders(void **state)
+{
+	struct fixture *f = *state;
+	watch_main(f);
+	acc(f, T1, CACHE, PYOP_WRITE, "k", 0);
+	registry_ev(f, T1, PYSYNC_REGISTRY_REMOVE, "k");
+	registry_ev(f, T2, PYSYNC_REGISTRY_INSERT, "k");
+	acc(f, T2, CACHE, PYOP_WRITE, "k", 0);
+	assert_int_equal(f->h.nraces, 0);
+	/* and again, from a third thread, after T2's entry died too */
+	registry_ev(f, T2, PYSYNC_REGISTRY_REMOVE, "k");
+	registry_ev(f, T3, PYSYNC_REGISTRY_INSERT, "k");
+	acc(f, T3, CACHE, PYOP_READ, "k", 0);
+	assert_int_equal(f->h.nraces, 0);
+}
+
+/* Only the same key of the same registry orders; a store with no removal before it does not. */
+static void test_registry_other_key_does_not_order(void **state)
+{
+	struct fixture *f = *state;
+	watch_main(f);
+	acc(f, T1, CACHE, PYOP_WRITE, "k", 0);
+	registry_ev(f, T1, PYSYNC_REGISTRY_REMOVE, "a");
+	registry_ev(f, T2, PYSYNC_REGISTRY_INSERT, "b");
+	registry_ev(f, T2, PYSYNC_REGISTRY_INSERT, "k");
+	acc(f, T2, CACHE, PYOP_WRITE, "k", 0);
+	assert_int_equal(f->h.nraces, 1);
+	check_race(&f->h, 0, var_at(&f->h, CACHE), "k", PYOP_WRITE, T2, PYOP_WRITE, T1);
+}
+
+/* A registry dict that died takes its history along: a new dict at its address starts afresh. */
+static void test_registry_freed_forgets(void **state)
+{
+	struct fixture *f = *state;
+	watch_main(f);
+	acc(f, T1, CACHE, PYOP_WRITE, "k", 0);
+	registry_ev(f, T1, PYSYNC_REGISTRY_REMOVE, "k");
+	unwatch(f, REGISTRY);
+	registry_ev(f, T2, PYSYNC_REGISTRY_INSERT, "k");
+	acc(f, T2, CACHE, PYOP_WRITE, "k", 0);
+	assert_int_equal(f->h.nraces, 1);
+}
+
 static void test_lockset(void **state)
 {
 	struct fixture *f = *state;
@@ -1258,6 +1313,9 @@ int main(void)
 	    T(test_lock_freed_forgets_clock),
 	    T(test_lock_freed_forgets_binding),
 	    T(test_lock_freed_while_held),
+	    T(test_registry_reinsert_orders),
+	    T(test_registry_other_key_does_not_order),
+	    T(test_registry_freed_forgets),
 	    T(test_lockset),
 	    T(test_release_by_other_thread),
 	    T(test_counters),

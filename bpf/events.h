@@ -61,7 +61,7 @@ enum pyrace_key_kind {
 	PYKEY_NONE = 0,
 	PYKEY_STR,   /* text holds the first bytes of the str (ASCII or its UTF-8 when compact) */
 	PYKEY_INT,   /* id holds the value */
-	PYKEY_OTHER, /* id holds the object's type pointer xor hash; text empty */
+	PYKEY_OTHER, /* id holds the hash the dict computed; text holds the type's name */
 };
 
 struct pyrace_frame {
@@ -112,6 +112,7 @@ struct pyrace_layout {
 	__u32 code_adaptive; /* PyCodeObject.co_code_adaptive */
 	__u32 obj_type;	     /* PyObject.ob_type */
 	__u32 type_flags;    /* PyTypeObject.tp_flags */
+	__u32 type_name;     /* PyTypeObject.tp_name */
 	__u32 str_hash;	     /* PyASCIIObject.hash */
 	__u32 str_state;     /* PyASCIIObject.state */
 	__u32 str_length;

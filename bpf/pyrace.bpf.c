@@ -44,6 +44,21 @@ struct {
 	__type(value, struct call_stash);
 } stash SEC(".maps");
 
+/* A key operation on a watched dict whose key has no identity readable at entry (not a str nor
+ * a small int): it is recorded by the dict lookup it makes next, which is given the key's hash. */
+struct pending_op {
+	__u64 dict;
+	__u64 key;
+	__u8 op;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct pending_op);
+} pending SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 16 * 1024 * 1024);
@@ -202,8 +217,24 @@ static __always_inline void capture_stack(struct pyrace_event *e, __u64 bias)
 	e->nframes = n;
 }
 
-/* Fills the key identity and text: str by hash and text, int by value, others by address. */
-static __always_inline void read_key(struct pyrace_event *e, __u64 key, __u64 bias)
+/* Whether a key's identity can be read from the object itself: a str (its cached hash) or an
+ * int of at most two digits (its value). Other keys are identified by the hash the dict
+ * computed, which only some probe points receive. */
+static __always_inline int key_is_plain(__u64 key, __u64 bias)
+{
+	__u64 type = read_u64(key + L.obj_type);
+	if (type == bias + L.str_type_addr)
+		return 1;
+	if (type == bias + L.int_type_addr) {
+		__s64 size = (__s64)read_u64(key + L.long_size);
+		return size >= -2 && size <= 2;
+	}
+	return 0;
+}
+
+/* Fills the key identity and text: str by hash and text, int by value, others by the hash the
+ * dict uses (`hash`), with their type's name as text. */
+static __always_inline void read_key(struct pyrace_event *e, __u64 key, __u64 hash, __u64 bias)
 {
 	__u64 type = read_u64(key + L.obj_type);
 	if (type == bias + L.str_type_addr) {
@@ -240,8 +271,12 @@ static __always_inline void read_key(struct pyrace_event *e, __u64 key, __u64 bi
 			return;
 		}
 	}
-	e->key_id = key;
+	e->key_id = hash;
 	e->key_kind = PYKEY_OTHER;
+	__u64 name = type ? read_u64(type + L.type_name) : 0;
+	long n = name ? bpf_probe_read_user_str(e->key, PYRACE_KEY_MAX, (void *)name) : 0;
+	if (n > 1)
+		e->key_len = (__u8)(n - 1);
 }
 
 static __always_inline struct watch_info *watch_entry(__u64 dict)
@@ -286,7 +321,7 @@ static __always_inline int repeats_last_access(__u64 dict, __u64 key)
 }
 
 static __always_inline void emit_access(struct pt_regs *ctx, __u8 op, __u64 dict, __u64 key,
-					__u64 value)
+					__u64 hash, __u64 value)
 {
 	__u64 bias = load_bias(ctx);
 	struct pyrace_event *e = new_event(PYEV_ACCESS, op);
@@ -295,7 +330,11 @@ static __always_inline void emit_access(struct pt_regs *ctx, __u8 op, __u64 dict
 	e->obj = dict;
 	e->aux = value;
 	if (key)
-		read_key(e, key, bias);
+		read_key(e, key, hash, bias);
+	if (e->key_kind == PYKEY_OTHER) {
+		__u64 tid = bpf_get_current_pid_tgid();
+		bpf_map_delete_elem(&pending, &tid);
+	}
 	capture_stack(e, bias);
 	submit(e);
 	remember_access(dict, key);
@@ -322,52 +361,66 @@ static __always_inline void watch_global_dict(struct pt_regs *ctx, __u64 module_
 		return;
 	e->obj = value;
 	e->aux = module_dict;
-	read_key(e, name, bias);
+	read_key(e, name, 0, bias);
 	submit(e);
 }
 
-static __always_inline void emit_registry(struct pt_regs *ctx, __u8 op, __u64 dict, __u64 key)
+static __always_inline void emit_registry(struct pt_regs *ctx, __u8 op, __u64 dict, __u64 key,
+					  __u64 hash)
 {
 	struct pyrace_event *e = new_event(PYEV_SYNC, op);
 	if (!e)
 		return;
 	e->obj = dict;
-	read_key(e, key, load_bias(ctx));
+	read_key(e, key, hash, load_bias(ctx));
 	submit(e);
 }
 
-static __always_inline int on_store(struct pt_regs *ctx, __u64 dict, __u64 key, __u64 value)
+static __always_inline int on_store(struct pt_regs *ctx, __u64 dict, __u64 key, __u64 hash,
+				    __u64 value)
 {
 	struct watch_info *w = watch_entry(dict);
 	if (!w)
 		return 0;
 	if (w->kind == PYWATCH_REGISTRY) {
-		emit_registry(ctx, PYSYNC_REGISTRY_INSERT, dict, key);
+		emit_registry(ctx, PYSYNC_REGISTRY_INSERT, dict, key, hash);
 		return 0;
 	}
 	if (w->kind == PYWATCH_MODULE)
 		watch_global_dict(ctx, dict, key, value);
-	emit_access(ctx, PYOP_WRITE, dict, key, w->kind == PYWATCH_MODULE ? value : 0);
+	emit_access(ctx, PYOP_WRITE, dict, key, hash, w->kind == PYWATCH_MODULE ? value : 0);
 	return 0;
 }
 
 SEC("uprobe")
 int BPF_KPROBE(insertdict, __u64 dict, __u64 key, __u64 hash, __u64 value)
 {
-	return on_store(ctx, dict, key, value);
+	return on_store(ctx, dict, key, hash, value);
 }
 
 SEC("uprobe")
 int BPF_KPROBE(insert_to_emptydict, __u64 dict, __u64 key, __u64 hash, __u64 value)
 {
-	return on_store(ctx, dict, key, value);
+	return on_store(ctx, dict, key, hash, value);
+}
+
+/* Leaves the access to the dict lookup that the operation makes next, with the key's hash. */
+static __always_inline void defer_to_lookup(__u8 op, __u64 dict, __u64 key)
+{
+	__u64 tid = bpf_get_current_pid_tgid();
+	struct pending_op p = {.dict = dict, .key = key, .op = op};
+	bpf_map_update_elem(&pending, &tid, &p, BPF_ANY);
 }
 
 static __always_inline int on_key_op(struct pt_regs *ctx, __u8 op, __u64 dict, __u64 key)
 {
 	if (!watched_dict(dict))
 		return 0;
-	emit_access(ctx, op, dict, key, 0);
+	if (key && !key_is_plain(key, load_bias(ctx))) {
+		defer_to_lookup(op, dict, key);
+		return 0;
+	}
+	emit_access(ctx, op, dict, key, 0, 0);
 	return 0;
 }
 
@@ -381,19 +434,17 @@ int BPF_KPROBE(dict_delitem, __u64 dict, __u64 key)
 SEC("uprobe")
 int BPF_KPROBE(dict_pop, __u64 dict, __u64 args)
 {
-	if (!watched_dict(dict))
+	/* an empty dict is left without a lookup: a pop that finds nothing changes nothing */
+	if (watched_dict(dict) && read_u64(dict + L.dict_used) == 0 &&
+	    !key_is_plain(read_u64(args), load_bias(ctx)))
 		return 0;
-	emit_access(ctx, PYOP_POP, dict, read_u64(args), 0);
-	return 0;
+	return on_key_op(ctx, PYOP_POP, dict, read_u64(args));
 }
 
 SEC("uprobe")
 int BPF_KPROBE(dict_get, __u64 dict, __u64 args)
 {
-	if (!watched_dict(dict))
-		return 0;
-	emit_access(ctx, PYOP_READ, dict, read_u64(args), 0);
-	return 0;
+	return on_key_op(ctx, PYOP_READ, dict, read_u64(args));
 }
 
 SEC("uprobe")
@@ -422,7 +473,7 @@ int BPF_KPROBE(dict_merge, __u64 dict)
 		return 0;
 	if (read_u64(dict + L.dict_used) != 0)
 		return 0;
-	emit_access(ctx, PYOP_UPDATE, dict, 0, 0);
+	emit_access(ctx, PYOP_UPDATE, dict, 0, 0, 0);
 	return 0;
 }
 
@@ -441,13 +492,18 @@ int BPF_KPROBE(dictview_iterate, __u64 view)
 }
 
 SEC("uprobe")
-int BPF_KPROBE(dict_lookup, __u64 dict, __u64 key)
+int BPF_KPROBE(dict_lookup, __u64 dict, __u64 key, __u64 hash)
 {
 	if (!watched_dict(dict))
 		return 0;
 	if (repeats_last_access(dict, key))
 		return 0;
-	emit_access(ctx, PYOP_READ, dict, key, 0);
+	__u8 op = PYOP_READ;
+	__u64 tid = bpf_get_current_pid_tgid();
+	struct pending_op *p = bpf_map_lookup_elem(&pending, &tid);
+	if (p && p->dict == dict && p->key == key)
+		op = p->op;
+	emit_access(ctx, op, dict, key, hash, 0);
 	return 0;
 }
 
@@ -465,7 +521,8 @@ int BPF_KPROBE(registry_remove, __u64 dict, __u64 key)
 {
 	struct watch_info info = {.kind = PYWATCH_REGISTRY};
 	bpf_map_update_elem(&watched, &dict, &info, BPF_NOEXIST);
-	emit_registry(ctx, PYSYNC_REGISTRY_REMOVE, dict, key);
+	/* no hash here: a key other than a str or small int is not matched (no edge, no report) */
+	emit_registry(ctx, PYSYNC_REGISTRY_REMOVE, dict, key, 0);
 	return 0;
 }
 
@@ -494,7 +551,7 @@ int BPF_KPROBE(module_init_dict, __u64 module, __u64 md_dict, __u64 name)
 		return 0;
 	e->obj = md_dict;
 	e->aux = module;
-	read_key(e, name, load_bias(ctx));
+	read_key(e, name, 0, load_bias(ctx));
 	submit(e);
 	return 0;
 }

@@ -151,7 +151,8 @@ static const char *key_text(struct analysis *a, const struct hb_shadow *s)
 	case PYKEY_INT:
 		return own_printf(a, "%" PRId64, (int64_t)s->key_id);
 	default:
-		return own_printf(a, "<object>#%016" PRIx64, s->key_id);
+		return own_printf(a, "<%s>#%016" PRIx64,
+				  s->key_text && *s->key_text ? s->key_text : "object", s->key_id);
 	}
 }
 

@@ -545,6 +545,11 @@ static uint64_t location_hash(const struct hb *h, uint32_t stack)
 	return fnv(x, &line, sizeof(line));
 }
 
+static int is_whole_dict(uint8_t op)
+{
+	return op == PYOP_CLEAR || op == PYOP_UPDATE || op == PYOP_POPITEM || op == PYOP_ITERATE;
+}
+
 static void add_race(struct hb *h, uint32_t var, uint32_t shadow, const struct hb_access *cur,
 		     const struct hb_access *prev)
 {
@@ -552,7 +557,11 @@ static void add_race(struct hb *h, uint32_t var, uint32_t shadow, const struct h
 	uint64_t x = fnv(0xcbf29ce484222325ull, v->module, strlen(v->module));
 	if (v->name)
 		x = fnv(x, v->name, strlen(v->name));
-	if (shadow != UINT32_MAX) {
+	/* a whole-dict operation conflicts with every key alike: one report per pair of
+	 * locations, named after the first key, counting the others as occurrences */
+	uint8_t keyed = shadow != UINT32_MAX;
+	x = fnv(x, &keyed, 1);
+	if (keyed && !is_whole_dict(cur->op) && !is_whole_dict(prev->op)) {
 		const struct hb_shadow *s = &h->shadows[shadow];
 		x = fnv(x, &s->key_kind, 1);
 		x = fnv(x, &s->key_id, sizeof(s->key_id));
@@ -615,11 +624,6 @@ static void remember(struct hb *h, uint32_t si, const struct hb_access *a)
 	if (grow((void **)&s->reads, &s->reads_cap, s->nreads + 1, sizeof(*s->reads), h))
 		return;
 	s->reads[s->nreads++] = *a;
-}
-
-static int is_whole_dict(uint8_t op)
-{
-	return op == PYOP_CLEAR || op == PYOP_UPDATE || op == PYOP_POPITEM || op == PYOP_ITERATE;
 }
 
 /* Remembers a whole-dict read, replacing the thread's previous one. */

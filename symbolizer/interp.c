@@ -68,6 +68,7 @@ static void layout_for_311(struct interp_info *in)
 	l->code_adaptive = 184;
 	l->obj_type = 8;
 	l->type_flags = 168;
+	l->type_name = 24;
 	l->str_hash = 24;
 	l->str_state = 32;
 	l->str_length = 16;

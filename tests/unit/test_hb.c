@@ -708,6 +708,28 @@ static void test_iteration_reads_every_key(void **state)
 	assert_true(hb_op_is_write(PYOP_CLEAR) && !hb_op_is_write(PYOP_ITERATE));
 }
 
+/* One report per pair of locations for a whole-dict operation against many keys, not one per
+ * key: an iteration racing with the insertion of 200 keys is one race seen 200 times. */
+static void test_whole_dict_race_one_report_per_locations(void **state)
+{
+	struct fixture *f = *state;
+	watch_main(f);
+	acc(f, T1, CACHE, PYOP_ITERATE, NULL, CODE_1);
+	char key[16];
+	for (int i = 0; i < 200; i++) {
+		snprintf(key, sizeof key, "k%d", i);
+		acc(f, T2, CACHE, PYOP_WRITE, key, CODE_2);
+	}
+	assert_int_equal(f->h.nraces, 1);
+	assert_int_equal(f->h.races[0].occurrences, 200);
+	check_race(&f->h, 0, var_at(&f->h, CACHE), "k0", PYOP_WRITE, T2, PYOP_ITERATE, T1);
+	/* per-key races still count per key */
+	acc(f, T3, CACHE, PYOP_WRITE, "k1", CODE_3);
+	acc(f, T3, CACHE, PYOP_WRITE, "k2", CODE_3);
+	/* T3 against T2 per key (2), against the iteration once for both keys (1) */
+	assert_int_equal(f->h.nraces, 1 + 2 + 1);
+}
+
 static void test_iteration_ordered_by_lock(void **state)
 {
 	struct fixture *f = *state;
@@ -1313,6 +1335,7 @@ int main(void)
 	    T(test_lock_freed_forgets_clock),
 	    T(test_lock_freed_forgets_binding),
 	    T(test_lock_freed_while_held),
+	    T(test_whole_dict_race_one_report_per_locations),
 	    T(test_registry_reinsert_orders),
 	    T(test_registry_other_key_does_not_order),
 	    T(test_registry_freed_forgets),

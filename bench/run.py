@@ -17,14 +17,14 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FLOOR = os.path.join(ROOT, ".output", "bench", "uprobe_floor")
 
 
-def run_micro(python, traced, n, workdir, floor=False):
+def run_micro(python, traced, n, workdir, floor=False, options=()):
     cmd = [python, os.path.join(ROOT, "bench", "dict_ops.py"), str(n)]
     stats = None
     if floor:
         cmd = [FLOOR, "--"] + cmd
     if traced:
         out_json = os.path.join(workdir, "micro.json")
-        cmd = [os.path.join(ROOT, "pyrace"), "run", "--json", out_json, "--"] + cmd
+        cmd = [os.path.join(ROOT, "pyrace"), "run"] + list(options) + ["--json", out_json, "--"] + cmd
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if traced:
         with open(out_json) as f:
@@ -55,6 +55,7 @@ def main():
     with tempfile.TemporaryDirectory() as workdir:
         untraced, _ = run_micro(args.python, False, args.n, workdir)
         traced, stats = run_micro(args.python, True, args.n, workdir)
+        no_reads, _ = run_micro(args.python, True, args.n, workdir, options=["--no-reads"])
         floor = {}
         if os.access(FLOOR, os.X_OK):
             floor, _ = run_micro(args.python, False, args.n, workdir, floor=True)
@@ -63,18 +64,25 @@ def main():
         demo = [args.python, os.path.join(ROOT, "examples", "cell_cache.py")]
         demo_untraced = wall(demo, args.repeat)
         demo_traced = wall([os.path.join(ROOT, "pyrace"), "run", "--"] + demo, args.repeat)
+        demo_no_reads = wall([os.path.join(ROOT, "pyrace"), "run", "--no-reads", "--"] + demo,
+                             args.repeat)
     print("pyrace benchmarks on %s (%s)" % (args.python, os.uname().release))
     print("floor: an empty BPF program on the same probe points (bench/floor.bpf.c)")
-    print("%-18s %12s %12s %12s %9s %9s" % ("case", "untraced", "floor", "pyrace",
-                                           "/untraced", "/floor"))
+    print("no-reads: pyrace run --no-reads (writes and synchronisation only)")
+    print("%-18s %12s %12s %12s %9s %9s %12s %9s" % ("case", "untraced", "floor", "pyrace",
+                                                    "/untraced", "/floor", "no-reads",
+                                                    "/untraced"))
+    nan = float("nan")
     for name, base in untraced.items():
-        t = traced.get(name, float("nan"))
-        f = floor.get(name, float("nan"))
-        print("%-18s %9.1f ns %9.1f ns %9.1f ns %8.1fx %8.2fx" % (
-            name, base, f, t, t / base if base > 0 else float("nan"),
-            t / f if f > 0 else float("nan")))
-    print("%-18s %10.3f s %12s %10.3f s %8.1fx" % ("demo (wall)", demo_untraced, "",
-                                                 demo_traced, demo_traced / demo_untraced))
+        t = traced.get(name, nan)
+        f = floor.get(name, nan)
+        r = no_reads.get(name, nan)
+        print("%-18s %9.1f ns %9.1f ns %9.1f ns %8.1fx %8.2fx %9.1f ns %8.1fx" % (
+            name, base, f, t, t / base if base > 0 else nan, t / f if f > 0 else nan,
+            r, r / base if base > 0 else nan))
+    print("%-18s %10.3f s %12s %10.3f s %8.1fx %22s %8.1fx" % (
+        "demo (wall)", demo_untraced, "", demo_traced, demo_traced / demo_untraced, "",
+        demo_no_reads / demo_untraced))
     print("micro run under pyrace: %d events, %d lost" % (stats["events"], stats["lost_events"]))
     return 0
 

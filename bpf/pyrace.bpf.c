@@ -14,6 +14,8 @@ const volatile __u64 wakeup_bytes = 256 * 1024;
 /* pyrace run only: stop the program as its interpreter shuts down, until the consumer has read
  * every code object that the events so far refer to (they are freed during shutdown). */
 const volatile __u8 stop_at_finalize = 0;
+/* pyrace --no-reads: no read probe is attached, so no lookup completes a deferred operation */
+const volatile __u8 record_reads = 1;
 
 #define SIGSTOP 19
 
@@ -417,7 +419,8 @@ static __always_inline int on_key_op(struct pt_regs *ctx, __u8 op, __u64 dict, _
 	if (!watched_dict(dict))
 		return 0;
 	if (key && !key_is_plain(key, load_bias(ctx))) {
-		defer_to_lookup(op, dict, key);
+		if (record_reads)
+			defer_to_lookup(op, dict, key);
 		return 0;
 	}
 	emit_access(ctx, op, dict, key, 0, 0);

@@ -24,6 +24,7 @@ struct analysis {
 	size_t argc;
 	char *python_version, *executable, *build;
 	uint32_t pid;
+	int no_reads;
 };
 
 static void *own(struct analysis *a, void *p)
@@ -266,6 +267,7 @@ static void build_report(struct analysis *a)
 	    .unresolved_frames = a->stats.unresolved_code,
 	    .duration_s = (double)a->stats.duration_ns / 1e9,
 	    .ended_early = (int)a->stats.ended_early,
+	    .reads_recorded = !a->no_reads,
 	};
 	struct report_race *races = own(a, calloc(a->hb.nraces ? a->hb.nraces : 1, sizeof(*races)));
 	if (!races)
@@ -334,6 +336,9 @@ struct analysis *analysis_of_trace(const char *path, char *why, size_t whylen, c
 			break;
 		case TREC_LOST:
 			a->stats.lost_events = trace_get_u64(&payload);
+			break;
+		case TREC_MODE:
+			a->no_reads = (trace_get_u32(&payload) & TMODE_NO_READS) != 0;
 			break;
 		case TREC_STATS:
 			read_stats(a, &payload);

@@ -159,6 +159,8 @@ int record_attach(pid_t pid, double duration_s, const struct record_options *opt
 	}
 	char **argv = read_cmdline(pid);
 	char *no_args[] = {exe, NULL};
+	if (opts->no_reads)
+		interp_skip_reads(in);
 	record_write_target(w, pid, in, argv && argv[0] ? argv : no_args);
 	free(argv);
 	int not_permitted;

@@ -12,18 +12,18 @@
 
 static void attach_usage(FILE *out)
 {
-	fprintf(
-	    out,
-	    "usage: pyrace attach -p PID [OPTIONS]\n\n"
-	    "Attaches to a running CPython 3.11 process, traces it until Ctrl-C (SIGINT), "
-	    "SIGTERM,\n"
-	    "the deadline or the end of the process, detaches (leaving nothing behind in the\n"
-	    "process or the kernel) and prints the races found on stderr. The process is not\n"
-	    "stopped, restarted or written to.\n\n"
-	    "  -p, --pid PID        the process to trace\n"
-	    "  --duration S         detach after S seconds\n"
-	    "  -o, --output FILE    keep the trace in FILE (for pyrace analyze)\n"
-	    "  --debug-dir DIR      where build-id debug files live (default /usr/lib/debug)\n");
+	fprintf(out,
+		"usage: pyrace attach -p PID [OPTIONS]\n\n"
+		"Attaches to a running CPython 3.11 process, traces it until Ctrl-C (SIGINT), "
+		"SIGTERM,\n"
+		"the deadline or the end of the process, detaches (leaving nothing behind in the\n"
+		"process or the kernel) and prints the races found on stderr. The process is not\n"
+		"stopped, restarted or written to.\n\n"
+		"  -p, --pid PID        the process to trace\n"
+		"  --duration S         detach after S seconds\n"
+		"  -o, --output FILE    keep the trace in FILE (for pyrace analyze)\n"
+		"  --debug-dir DIR      where build-id debug files live (default "
+		"/usr/lib/debug)\n" NO_READS_HELP);
 	fputs(OUTPUT_OPTIONS_HELP, out);
 	fprintf(
 	    out,
@@ -41,10 +41,12 @@ static int attach(int argc, char **argv, struct output_options *out)
 	    OUTPUT_LONG_OPTIONS,
 	    {"output", required_argument, NULL, 'o'},
 	    {"debug-dir", required_argument, NULL, 'd'},
+	    {"no-reads", no_argument, NULL, OPT_NO_READS},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
 	const char *output = NULL, *debug_dir = "/usr/lib/debug";
+	int no_reads = 0;
 	long pid = 0;
 	double duration = 0;
 	int opt;
@@ -78,6 +80,9 @@ static int attach(int argc, char **argv, struct output_options *out)
 		case 'd':
 			debug_dir = optarg;
 			break;
+		case OPT_NO_READS:
+			no_reads = 1;
+			break;
 		case 'h':
 			attach_usage(stdout);
 			return 0;
@@ -105,7 +110,8 @@ static int attach(int argc, char **argv, struct output_options *out)
 		snprintf(path, sizeof(path), "/proc/self/fd/%d", tmp_fd);
 		output = path;
 	}
-	struct record_options ro = {.trace_path = output, .debug_dir = debug_dir};
+	struct record_options ro = {
+	    .trace_path = output, .debug_dir = debug_dir, .no_reads = no_reads};
 	int rc = record_attach((pid_t)pid, duration, &ro);
 	if (rc == 0)
 		rc = report_trace(output, tmp_fd >= 0 ? "trace" : output, out);

@@ -19,6 +19,8 @@ static void record_usage(FILE *out)
 	    "  -p, --pid PID     trace a running process instead of starting a command\n"
 	    "  --duration S      with -p: detach after S seconds\n"
 	    "  --debug-dir DIR   where build-id debug files live (default /usr/lib/debug)\n"
+	    "  --no-reads        record writes and synchronisation only: cheaper, but only\n"
+	    "                    write-write races can be found\n"
 	    "  -h, --help        this text\n\n"
 	    "Exit status: 0 trace written, 1 usage or environment error, 2 the command could\n"
 	    "not be traced (it still runs).\n");
@@ -27,11 +29,16 @@ static void record_usage(FILE *out)
 int cmd_record(int argc, char **argv)
 {
 	static const struct option options[] = {
-	    {"output", required_argument, NULL, 'o'},	{"pid", required_argument, NULL, 'p'},
-	    {"duration", required_argument, NULL, 'D'}, {"debug-dir", required_argument, NULL, 'd'},
-	    {"help", no_argument, NULL, 'h'},		{0},
+	    {"output", required_argument, NULL, 'o'},
+	    {"pid", required_argument, NULL, 'p'},
+	    {"duration", required_argument, NULL, 'D'},
+	    {"debug-dir", required_argument, NULL, 'd'},
+	    {"no-reads", no_argument, NULL, OPT_NO_READS},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	const char *output = NULL, *debug_dir = "/usr/lib/debug";
+	int no_reads = 0;
 	long pid = 0;
 	double duration = 0;
 	int opt;
@@ -60,6 +67,9 @@ int cmd_record(int argc, char **argv)
 		case 'd':
 			debug_dir = optarg;
 			break;
+		case OPT_NO_READS:
+			no_reads = 1;
+			break;
 		case 'h':
 			record_usage(stdout);
 			return 0;
@@ -76,7 +86,8 @@ int cmd_record(int argc, char **argv)
 	}
 	if (record_check_privileges())
 		return EXIT_USAGE;
-	struct record_options ro = {.trace_path = output, .debug_dir = debug_dir};
+	struct record_options ro = {
+	    .trace_path = output, .debug_dir = debug_dir, .no_reads = no_reads};
 	if (pid)
 		return record_attach((pid_t)pid, duration, &ro);
 	return record_command(argv + optind, &ro);

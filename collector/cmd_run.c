@@ -18,7 +18,8 @@ static void run_usage(FILE *out)
 	    "Runs COMMAND (a CPython 3.11 interpreter, or anything that executes one), traces it\n"
 	    "to its end and prints the races found on stderr.\n\n"
 	    "  -o, --output FILE    keep the trace in FILE (for pyrace analyze)\n"
-	    "  --debug-dir DIR      where build-id debug files live (default /usr/lib/debug)\n");
+	    "  --debug-dir DIR      where build-id debug files live (default "
+	    "/usr/lib/debug)\n" NO_READS_HELP);
 	fputs(OUTPUT_OPTIONS_HELP, out);
 	fprintf(
 	    out,
@@ -33,10 +34,12 @@ static int run(int argc, char **argv, struct output_options *out)
 	    OUTPUT_LONG_OPTIONS,
 	    {"output", required_argument, NULL, 'o'},
 	    {"debug-dir", required_argument, NULL, 'd'},
+	    {"no-reads", no_argument, NULL, OPT_NO_READS},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
 	const char *output = NULL, *debug_dir = "/usr/lib/debug";
+	int no_reads = 0;
 	int opt;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "+o:h", options, NULL)) != -1) {
@@ -51,6 +54,9 @@ static int run(int argc, char **argv, struct output_options *out)
 			break;
 		case 'd':
 			debug_dir = optarg;
+			break;
+		case OPT_NO_READS:
+			no_reads = 1;
 			break;
 		case 'h':
 			run_usage(stdout);
@@ -80,7 +86,8 @@ static int run(int argc, char **argv, struct output_options *out)
 		snprintf(path, sizeof(path), "/proc/self/fd/%d", tmp_fd);
 		output = path;
 	}
-	struct record_options ro = {.trace_path = output, .debug_dir = debug_dir};
+	struct record_options ro = {
+	    .trace_path = output, .debug_dir = debug_dir, .no_reads = no_reads};
 	int rc = record_command(argv + optind, &ro);
 	if (rc == 0)
 		rc = report_trace(output, tmp_fd >= 0 ? "trace" : output, out);

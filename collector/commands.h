@@ -51,6 +51,12 @@ enum {
 		"baseline", required_argument, NULL, OPT_BASELINE                                  \
 	}
 
+/* --no-reads, shared by the commands that record */
+#define OPT_NO_READS 0x4e52
+#define NO_READS_HELP                                                                              \
+	"  --no-reads           record writes and synchronisation only: cheaper, but only\n"       \
+	"                       write-write races can be found\n"
+
 #define OUTPUT_OPTIONS_HELP                                                                        \
 	"  --json FILE          also write the JSON report (schema pyrace-report/1); - for "       \
 	"stdout\n"                                                                                 \

@@ -181,6 +181,7 @@ static int load(struct probes *p, const struct interp_info *in, int stop_at_fina
 			p->skel->rodata->wakeup_bytes = size / 4;
 	}
 	p->skel->rodata->stop_at_finalize = stop_at_finalize != 0;
+	p->skel->rodata->record_reads = !in->no_reads;
 	struct bpf_program *prog;
 	if (multi)
 		bpf_object__for_each_program(prog, p->skel->obj)

@@ -73,6 +73,12 @@ void record_write_target(struct trace_writer *w, pid_t pid, const struct interp_
 		trace_put_str(&b, argv[i]);
 	if (!b.error)
 		trace_writer_record(w, TREC_TARGET, b.data, (uint32_t)b.len);
+	if (in->no_reads) {
+		trace_buf_reset(&b);
+		trace_put_u32(&b, TMODE_NO_READS);
+		if (!b.error)
+			trace_writer_record(w, TREC_MODE, b.data, (uint32_t)b.len);
+	}
 	trace_buf_free(&b);
 }
 
@@ -150,6 +156,8 @@ int record_command(char *const argv[], const struct record_options *opts)
 		run_untraced(&l, why);
 		return 1;
 	}
+	if (opts->no_reads)
+		interp_skip_reads(&l.interp);
 	record_write_target(w, l.pid, &l.interp, argv);
 	char why[512];
 	int not_permitted;

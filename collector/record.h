@@ -12,6 +12,7 @@
 struct record_options {
 	const char *trace_path;
 	const char *debug_dir;
+	int no_reads; /* --no-reads: writes and synchronisation only */
 };
 
 /* Runs `argv` traced and writes the trace. Returns 0 when a trace was written, otherwise the

@@ -29,6 +29,11 @@ enum trace_record_type {
 	TREC_CODE,	 /* a code object: address, first line, file, qualname, line table */
 	TREC_STATS,	 /* counters at the end of the run */
 	TREC_LOST,	 /* events lost in the kernel until now (a running total) */
+	TREC_MODE,	 /* u32 flags (TMODE_*): what the recording left out on purpose */
+};
+
+enum trace_mode_flags {
+	TMODE_NO_READS = 1, /* reads were not recorded: only write-write races can be found */
 };
 
 /* Growable byte buffer for building and parsing record payloads. */

@@ -355,3 +355,13 @@ done:
 	symbol_table_close(exe_syms);
 	return status;
 }
+
+void interp_skip_reads(struct interp_info *in)
+{
+	for (size_t i = 0; i < in->nprobes; i++) {
+		const char *cls = in->probes[i].spec->event_class;
+		if (strcmp(cls, "dict reads") == 0 || strcmp(cls, "dict iteration") == 0)
+			in->probes[i].found = 0;
+	}
+	in->no_reads = 1;
+}

@@ -72,6 +72,7 @@ struct interp_info {
 	struct code_layout code;
 	struct probe_point probes[48];
 	size_t nprobes;
+	int no_reads; /* read probes left out (pyrace --no-reads) */
 };
 
 /* Inspects `exe` (with `ld_library_path` from the target's environment, may be NULL) and fills
@@ -80,5 +81,8 @@ struct interp_info {
 enum interp_status interp_inspect(const char *exe, const char *ld_library_path,
 				  const char *debug_dir, struct interp_info *out, char *why,
 				  size_t whylen);
+
+/* Leaves out the probe points of dict reads and iteration: writes and synchronisation only. */
+void interp_skip_reads(struct interp_info *in);
 
 #endif

@@ -905,8 +905,50 @@ def case_valgrind_analyze():
         shutil.rmtree(work, ignore_errors=True)
 
 
+def case_no_reads():
+    """--no-reads: read-write races are not reported, write-write ones are; the report and a
+    trace analysed later both say that reads were not recorded."""
+    work = tempfile.mkdtemp(prefix="pyrace-noreads-")
+    try:
+        problems = []
+        out = os.path.join(work, "r.json")
+        read_write = os.path.join("tests", "corpus", "racy_read_write.py")
+        result = run([PYRACE, "run", "--json", out, "--", SYSTEM_PYTHON, read_write])
+        problems += expect_status(result, EXIT_RACES)
+        full = load_json(out)
+        result = run([PYRACE, "run", "--no-reads", "--json", out, "--", SYSTEM_PYTHON, read_write])
+        problems += expect_status(result, EXIT_OK)
+        lean = load_json(out)
+        if lean["races"]:
+            problems.append("--no-reads reported %d races on a read-write program" % len(lean["races"]))
+        if lean["stats"].get("reads_recorded") is not False or full["stats"].get("reads_recorded") is not True:
+            problems.append("stats.reads_recorded: %r with --no-reads, %r without"
+                            % (lean["stats"].get("reads_recorded"), full["stats"].get("reads_recorded")))
+        if lean["stats"]["events"] >= full["stats"]["events"]:
+            problems.append("--no-reads recorded %d events, not fewer than %d"
+                            % (lean["stats"]["events"], full["stats"]["events"]))
+        if "reads were not recorded" not in result.stderr:
+            problems.append("the text report does not say that reads were not recorded")
+        trace = os.path.join(work, "t.trace")
+        write_write = os.path.join("tests", "corpus", "racy_global_write_write.py")
+        result = run([PYRACE, "record", "--no-reads", "-o", trace, "--", SYSTEM_PYTHON, write_write])
+        problems += expect_status(result, EXIT_OK)
+        result = run([PYRACE, "analyze", "--json", out, trace])
+        problems += expect_status(result, EXIT_RACES)
+        analysed = load_json(out)
+        if parse_expect(write_write) != {variable_name(r["variable"]) for r in analysed["races"]}:
+            problems.append("write-write races differ under --no-reads: %s"
+                            % format_set({variable_name(r["variable"]) for r in analysed["races"]}))
+        if analysed["stats"].get("reads_recorded") is not False:
+            problems.append("the analysed trace does not remember --no-reads")
+        finish(result, problems)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 CLI_CASES = [
     ("cli: analyze and every format under valgrind memcheck", case_valgrind_analyze),
+    ("cli: --no-reads: writes and synchronisation only, said in the report and the trace", case_no_reads),
     ("cli: --redact-keys hides keys in every output, ids unchanged, files 0600", case_redact_keys),
     ("cli: doctor on both interpreters, and without debug info", case_doctor),
     ("cli: record, then analyze (also unprivileged, cut and corrupt traces)", case_record_then_analyze),

@@ -267,7 +267,7 @@ static void build_report(struct analysis *a)
 	    .unresolved_frames = a->stats.unresolved_code,
 	    .duration_s = (double)a->stats.duration_ns / 1e9,
 	    .ended_early = (int)a->stats.ended_early,
-	    .reads_recorded = !a->no_reads,
+	    .no_reads = a->no_reads,
 	};
 	struct report_race *races = own(a, calloc(a->hb.nraces ? a->hb.nraces : 1, sizeof(*races)));
 	if (!races)

@@ -66,8 +66,8 @@ struct report_stats {
 	uint64_t truncated_stacks;
 	uint64_t unresolved_frames;
 	double duration_s;
-	int ended_early;    /* the target or the trace ended before the program did */
-	int reads_recorded; /* 0 under --no-reads: only write-write races can be found */
+	int ended_early; /* the target or the trace ended before the program did */
+	int no_reads; /* --no-reads: reads were not recorded, only write-write races can be found */
 };
 
 /* One suppression rule and how many races it removed, for the text report's closing lines. */

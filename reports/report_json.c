@@ -91,7 +91,7 @@ int report_write_json(const struct report *r, FILE *out)
 	jw_u64(&j, "truncated_stacks", st->truncated_stacks);
 	jw_u64(&j, "unresolved_frames", st->unresolved_frames);
 	jw_bool(&j, "ended_early", st->ended_early != 0);
-	jw_bool(&j, "reads_recorded", st->reads_recorded != 0);
+	jw_bool(&j, "reads_recorded", st->no_reads == 0);
 	jw_close(&j, '}');
 
 	jw_open(&j, "races", '[');

@@ -173,7 +173,7 @@ static void put_counts(FILE *out, const struct style *c, const struct report *r)
 		fprintf(out, "; %" PRIu64 " %s in the baseline", r->baselined,
 			plural(r->baselined, "race", "races"));
 	fputc('\n', out);
-	if (!st->reads_recorded)
+	if (st->no_reads)
 		fputs("pyrace: reads were not recorded (--no-reads): only write-write races can be "
 		      "reported\n",
 		      out);

@@ -288,7 +288,7 @@ static void test_json_contract(void **state)
 	     "{'version': '3.11.2', 'executable': '/usr/bin/python3.11', 'build': 'release'}"},
 	    {"d['stats']", "{'events': 18234, 'lost_events': 0, 'threads': 4, 'duration_s': 1.93, "
 			   "'watched_dicts': 57, 'truncated_stacks': 2, 'unresolved_frames': 5, "
-			   "'ended_early': True}"},
+			   "'ended_early': True, 'reads_recorded': True}"},
 	    {"len(d['races'])", "2"},
 	    {"sorted(d['races'][0])",
 	     "['current', 'id', 'kind', 'occurrences', 'previous', 'variable']"},
@@ -477,7 +477,7 @@ static void test_json_empty_report(void **state)
 		   {"d['stats']",
 		    "{'events': 0, 'lost_events': 0, 'threads': 0, 'duration_s': 0.0, "
 		    "'watched_dicts': 0, 'truncated_stacks': 0, 'unresolved_frames': "
-		    "0, 'ended_early': False}"},
+		    "0, 'ended_early': False, 'reads_recorded': True}"},
 		   {"d['suppressed']", "0"}, {"d['baselined']", "0"});
 	assert_contains(json, "\"races\": [],\n");
 	free(json);

@@ -48,6 +48,8 @@ FUZZ_SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanit
 # the same warnings as with gcc; clang does not know -Wformat-truncation
 FUZZ_WARNINGS := $(WARNINGS) -Wno-unknown-warning-option
 FUZZ_SECONDS ?= 60
+# events of the synthetic trace that make bench analyses
+ANALYZER_EVENTS ?= 50000000
 
 .PHONY: all deps realworld-deps realworld demo test unit integration fuzz fuzz-smoke fuzz-build clean format check-format bench
 
@@ -158,13 +160,19 @@ $(OUT)/bench/uprobe_floor: bench/uprobe_floor.c $(OUT)/floor.skel.h $(LIB_OBJS)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CPPFLAGS) -Ibench $(CFLAGS) $(WARNINGS) $< $(LIB_OBJS) $(LDLIBS) -o $@
 
+$(OUT)/bench/gen_trace: bench/gen_trace.c $(LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARNINGS) $< $(LIB_OBJS) $(LDLIBS) -o $@
+
 $(OUT)/floor.bpf.o: bench/floor.bpf.c $(OUT)/vmlinux.h
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -I$(OUT) -c $< -o $@
 
 bench: deps
-	$(Q)$(MAKE) --no-print-directory pyrace $(OUT)/bench/uprobe_floor
+	$(Q)$(MAKE) --no-print-directory pyrace $(OUT)/bench/uprobe_floor $(OUT)/bench/gen_trace
 	$(Q)$(PYTHON) bench/run.py
+	$(Q)$(PYTHON) bench/analyzer.py --events $(ANALYZER_EVENTS)
 
 format:
 	clang-format -i $(wildcard bpf/*.[ch] collector/*.[ch] symbolizer/*.[ch] reports/*.[ch] tests/unit/*.[ch] tests/fuzz/*.[ch])

@@ -69,7 +69,12 @@ int trace_writer_close(struct trace_writer *w)
 struct trace_reader {
 	uint8_t *map;
 	size_t size, pos;
+	size_t released; /* pages before this offset were given back */
 };
+
+/* Read pages are given back in steps this large: a trace of many gigabytes would otherwise stay
+ * resident, and the analyzer's memory would grow with the number of events. */
+#define TRACE_RELEASE_STEP (64u << 20)
 
 struct trace_reader *trace_reader_open(const char *path, char *why, size_t whylen)
 {
@@ -114,6 +119,7 @@ struct trace_reader *trace_reader_open(const char *path, char *why, size_t whyle
 	r->map = map;
 	r->size = (size_t)st.st_size;
 	r->pos = sizeof(h);
+	madvise(map, r->size, MADV_SEQUENTIAL);
 	return r;
 }
 
@@ -145,6 +151,12 @@ int trace_reader_next(struct trace_reader *r, uint32_t *type, struct trace_buf *
 	payload->pos = 0;
 	payload->error = 0;
 	r->pos += sizeof(h) + h.len;
+	if (r->pos - r->released >= 2 * TRACE_RELEASE_STEP) {
+		/* the current payload stays mapped: only whole steps behind it are released, and
+		 * clean file pages come back from the file if anything reads them again */
+		madvise(r->map + r->released, TRACE_RELEASE_STEP, MADV_DONTNEED);
+		r->released += TRACE_RELEASE_STEP;
+	}
 	return 1;
 }
 

@@ -100,7 +100,8 @@ $(OUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJS) $(HEADERS)
 # Installs every Debian package the build, the demo and the tests need; does nothing when all
 # are present. Needs root only when something is missing.
 DEB_PACKAGES := clang llvm libbpf-dev bpftool libdw-dev libelf-dev zlib1g-dev libunwind-dev \
-	libcmocka-dev python3.11 python3.11-dbg pkg-config make gcc clang-format libclang-rt-dev valgrind
+	libcmocka-dev python3.11 python3.11-dbg pkg-config make gcc clang-format libclang-rt-dev valgrind \
+	python3-pytest
 # $(call install_missing,PACKAGES): apt-get installs those of PACKAGES that are not installed.
 define install_missing
 	$(Q)missing=$$(for p in $(1); do \

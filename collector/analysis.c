@@ -211,6 +211,38 @@ static struct report_stack build_stack(struct analysis *a, uint32_t id)
 	return out;
 }
 
+/* pytest's node id of the test a stack runs in: test_file.py::Class::test_name. */
+static const char *test_id(struct analysis *a, uint32_t stack)
+{
+	if (stack == UINT32_MAX)
+		return NULL;
+	int i = hb_test_frame(&a->hb, stack);
+	const struct stack_entry *s = code_table_stack(&a->code, stack);
+	if (i < 0 || !s)
+		return NULL;
+	const struct code_entry *c = code_table_get(&a->code, a->code.frames[s->offset + i].code);
+	if (!c)
+		return NULL;
+	const char *base = strrchr(c->file, '/');
+	base = base ? base + 1 : c->file;
+	/* Class.test -> Class::test, as pytest names it */
+	size_t n = strlen(base) + 2 + 2 * strlen(c->qualname) + 1;
+	char *id = own(a, malloc(n));
+	if (!id)
+		return NULL;
+	char *p = id + snprintf(id, n, "%s::", base);
+	for (const char *q = c->qualname; *q; q++) {
+		if (*q == '.') {
+			*p++ = ':';
+			*p++ = ':';
+		} else {
+			*p++ = *q;
+		}
+	}
+	*p = '\0';
+	return id;
+}
+
 static struct report_access build_access(struct analysis *a, const struct hb_access *x)
 {
 	struct report_access r = {0};
@@ -227,6 +259,7 @@ static struct report_access build_access(struct analysis *a, const struct hb_acc
 		r.nlocks = names ? n : 0;
 	}
 	r.stack = build_stack(a, x->stack);
+	r.test = test_id(a, x->test);
 	return r;
 }
 

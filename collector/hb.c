@@ -51,6 +51,8 @@ void hb_init(struct hb *h, struct code_table *code)
 	u64map_init(&h->channel_clock);
 	u64map_init(&h->channel_pending);
 	u64map_init(&h->registry_by_dict);
+	u64map_init(&h->test_frame_by_stack);
+	h->main_test_stack = UINT32_MAX;
 	u64map_init(&h->registry_clock);
 	u64map_init(&h->lockset_by_hash);
 	u64map_init(&h->race_by_hash);
@@ -84,10 +86,11 @@ void hb_free(struct hb *h)
 	free(h->vcs);
 	free(h->lockset_items);
 	free(h->races);
-	struct u64map *maps[] = {&h->thread_by_tid, &h->lock_by_addr,	  &h->var_by_addr,
-				 &h->shadow_by_key, &h->binding_by_obj,	  &h->spawn_clock,
-				 &h->channel_clock, &h->channel_pending,  &h->lockset_by_hash,
-				 &h->race_by_hash,  &h->registry_by_dict, &h->registry_clock};
+	struct u64map *maps[] = {&h->thread_by_tid,	 &h->lock_by_addr,     &h->var_by_addr,
+				 &h->shadow_by_key,	 &h->binding_by_obj,   &h->spawn_clock,
+				 &h->channel_clock,	 &h->channel_pending,  &h->lockset_by_hash,
+				 &h->race_by_hash,	 &h->registry_by_dict, &h->registry_clock,
+				 &h->test_frame_by_stack};
 	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
 		u64map_free(maps[i]);
 }
@@ -677,6 +680,50 @@ static void note_name_stack(struct hb *h, uint32_t t, uint32_t stack)
 	}
 }
 
+static int is_test_function(const struct code_entry *c)
+{
+	const char *base = strrchr(c->file, '/');
+	base = base ? base + 1 : c->file;
+	size_t n = strlen(base);
+	if (strncmp(base, "test_", 5) != 0 && !(n > 8 && strcmp(base + n - 8, "_test.py") == 0))
+		return 0;
+	const char *name = strrchr(c->qualname, '.');
+	name = name ? name + 1 : c->qualname;
+	return strncmp(name, "test", 4) == 0;
+}
+
+int hb_test_frame(struct hb *h, uint32_t stack)
+{
+	int created;
+	uint64_t *slot = u64map_put(&h->test_frame_by_stack, stack, 0, &created);
+	if (slot && !created)
+		return (int)*slot - 2;
+	int found = -1;
+	const struct stack_entry *s = code_table_stack(h->code, stack);
+	for (size_t i = 0; s && i < s->nframes && found < 0; i++) {
+		const struct code_entry *c =
+		    code_table_get(h->code, h->code->frames[s->offset + i].code);
+		if (c && is_test_function(c))
+			found = (int)i;
+	}
+	if (slot)
+		*slot = (uint64_t)(found + 2);
+	return found;
+}
+
+/* Tests run one after another on the main thread: what it last did inside a test says which
+ * test the other threads' accesses happen during. */
+static void note_main_test(struct hb *h, uint32_t t, uint32_t stack)
+{
+	if (h->threads[t].tid == h->main_pid && hb_test_frame(h, stack) >= 0)
+		h->main_test_stack = stack;
+}
+
+static uint32_t test_of_access(struct hb *h, uint32_t stack)
+{
+	return hb_test_frame(h, stack) >= 0 ? stack : h->main_test_stack;
+}
+
 static void on_access(struct hb *h, const struct pyrace_event *e, uint32_t t)
 {
 	struct hb_var *v = var_of(h, e->obj);
@@ -694,7 +741,9 @@ static void on_access(struct hb *h, const struct pyrace_event *e, uint32_t t)
 	if (stack == UINT32_MAX)
 		return;
 	note_name_stack(h, t, stack);
+	note_main_test(h, t, stack);
 	struct hb_access a = {.thread = t,
+			      .test = test_of_access(h, stack),
 			      .clock = vclock_get(&h->threads[t].vc, t),
 			      .stack = stack,
 			      .lockset = intern_lockset(h, t),
@@ -762,8 +811,15 @@ void hb_event(struct hb *h, const struct pyrace_event *e)
 		}
 		{
 			uint32_t t = thread_of(h, e->tid);
-			if (t != UINT32_MAX)
-				on_sync(h, e, t);
+			if (t == UINT32_MAX)
+				return;
+			if (e->nframes && e->tid == h->main_pid) {
+				uint32_t stack = code_table_intern_stack(h->code, e->frames,
+									 e->nframes, e->truncated);
+				if (stack != UINT32_MAX)
+					note_main_test(h, t, stack);
+			}
+			on_sync(h, e, t);
 		}
 		return;
 	case PYEV_ACCESS: {

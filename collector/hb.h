@@ -16,6 +16,8 @@ struct hb_access {
 	uint32_t clock;	  /* the thread's own clock at the access (its epoch) */
 	uint32_t stack;	  /* interned stack id */
 	uint32_t lockset; /* interned set of held locks */
+	uint32_t test;	  /* stack holding the test it ran in (own or the main thread's), or
+			     UINT32_MAX */
 	uint8_t op;	  /* enum pyrace_access_op */
 };
 
@@ -109,6 +111,8 @@ struct hb {
 	size_t nraces, races_cap;
 	struct u64map race_by_hash;
 	uint32_t next_ordinal;
+	struct u64map test_frame_by_stack; /* stack -> innermost test frame + 2, 1 for none */
+	uint32_t main_test_stack;	   /* the main thread's latest stack inside a test */
 	/* counters */
 	uint64_t events, watched_dicts, truncated_stacks;
 	int out_of_memory;
@@ -123,6 +127,10 @@ void hb_event(struct hb *h, const struct pyrace_event *e);
 /* Whether an operation writes (iteration and copy read every key; everything else but a plain
  * read writes). */
 int hb_op_is_write(uint8_t op);
+
+/* Index of the innermost frame of `stack` that is a test function (pytest's and unittest's
+ * conventions: test* in test_*.py or *_test.py), or -1. */
+int hb_test_frame(struct hb *h, uint32_t stack);
 
 /* Locks of an interned lockset: returns the count and points `locks` at the indices. */
 size_t hb_lockset(const struct hb *h, uint32_t lockset, const uint32_t **locks);

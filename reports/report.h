@@ -31,6 +31,7 @@ struct report_access {
 	const char *const *locks_held; /* names such as "__main__.LOCK" or "lock@0x7f3a1c2b9e40" */
 	size_t nlocks;
 	struct report_stack stack;
+	const char *test; /* pytest node id of the test it happened during, or NULL */
 };
 
 struct report_variable {

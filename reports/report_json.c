@@ -32,6 +32,8 @@ static void write_access(struct json_writer *j, const char *key, const struct re
 	jw_close(j, ']');
 	if (a->stack.truncated)
 		jw_bool(j, "stack_truncated", true);
+	if (a->test)
+		jw_str(j, "test", a->test);
 	jw_close(j, '}');
 }
 

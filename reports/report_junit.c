@@ -122,6 +122,40 @@ static void put_properties(FILE *out, const struct report *r)
 	free(argv);
 }
 
+/* Opens a <testcase> named as pytest's own JUnit output names the test (classname: the test
+ * file's module and class, name: the function), so that CI shows the race on that test.
+ * `id` is file.py::Class::test. */
+static void put_test_names(FILE *out, const char *id)
+{
+	const char *last = id;
+	for (const char *p = strstr(id, "::"); p; p = strstr(p + 2, "::"))
+		last = p;
+	fputs("  <testcase classname=\"", out);
+	const char *py = strstr(id, ".py::");
+	size_t stem = py ? (size_t)(py - id) : 0;
+	char *cls = malloc(strlen(id) + 1);
+	if (cls) {
+		size_t n = 0;
+		for (const char *p = id; p < last; p++) {
+			if (p == id + stem && py) {
+				p += 2; /* ".py" then "::": one dot for both */
+				continue;
+			}
+			if (p[0] == ':' && p[1] == ':') {
+				cls[n++] = '.';
+				p++;
+				continue;
+			}
+			cls[n++] = *p;
+		}
+		cls[n] = '\0';
+		put_xml(out, cls, true);
+		free(cls);
+	}
+	fputs("\" name=\"", out);
+	put_xml(out, last == id ? id : last + 2, true);
+}
+
 static void put_race(FILE *out, const struct report_race *race)
 {
 	char var[1024];
@@ -134,14 +168,19 @@ static void put_race(FILE *out, const struct report_race *race)
 		fclose(m);
 	}
 	report_variable_name(&race->variable, var, sizeof var);
-	fputs("  <testcase classname=\"", out);
-	put_xml(out, race->variable.module, true);
-	fputs("\" name=\"", out);
-	put_xml(out, var, true);
-	fputs(" at ", out);
-	put_location(out, &race->current.stack);
-	fputs(" and ", out);
-	put_location(out, &race->previous.stack);
+	const char *test = race->current.test ? race->current.test : race->previous.test;
+	if (test) {
+		put_test_names(out, test);
+	} else {
+		fputs("  <testcase classname=\"", out);
+		put_xml(out, race->variable.module, true);
+		fputs("\" name=\"", out);
+		put_xml(out, var, true);
+		fputs(" at ", out);
+		put_location(out, &race->current.stack);
+		fputs(" and ", out);
+		put_location(out, &race->previous.stack);
+	}
 	fputs("\" time=\"0\">\n    <failure type=\"data-race\" message=\"data race on ", out);
 	put_xml(out, var, true);
 	if (race->kind) {

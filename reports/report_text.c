@@ -101,6 +101,11 @@ static void put_access(FILE *out, const struct style *c, const struct report_acc
 		put_text(out, a->locks_held[i]);
 	}
 	fprintf(out, "%s\n", c->reset);
+	if (a->test) {
+		fputs("  During test ", out);
+		put_text(out, a->test);
+		fputc('\n', out);
+	}
 }
 
 static void put_race(FILE *out, const struct style *c, const struct report_race *race)

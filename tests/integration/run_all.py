@@ -946,8 +946,57 @@ def case_no_reads():
         shutil.rmtree(work, ignore_errors=True)
 
 
+def case_test_runners():
+    """pytest and unittest under pyrace run: each race names the test it happened during, on
+    both sides; the JUnit output has a failing test case named as pytest names the test."""
+    import xml.etree.ElementTree as ET
+    work = tempfile.mkdtemp(prefix="pyrace-testrunners-")
+    try:
+        problems = []
+        suite_dir = os.path.join(ROOT, "tests", "testrunners")
+        out, xml = os.path.join(work, "r.json"), os.path.join(work, "r.xml")
+        want = {"test_shared_cache.CACHE['direct']": "test_shared_cache.py::test_direct_write",
+                "test_shared_cache.CACHE['shared']": "test_shared_cache.py::TestCache::test_racy_fill"}
+        runners = [
+            ("pytest", ["-m", "pytest", "-q", "-p", "no:cacheprovider", "test_shared_cache.py"], want),
+            ("unittest", ["-m", "unittest", "-q", "test_shared_cache"],
+             {k: v for k, v in want.items() if "TestCache" in v}),
+        ]
+        for runner, args, expected in runners:
+            result = subprocess.run([os.path.join(ROOT, PYRACE), "run", "--json", out, "--junit", xml, "--",
+                                     SYSTEM_PYTHON] + args, cwd=suite_dir, capture_output=True,
+                                    text=True, timeout=TIMEOUT)
+            if result.returncode != EXIT_RACES:
+                problems.append("%s: exit %s, expected %d: %s" % (runner, result.returncode,
+                                                                 EXIT_RACES, result.stderr[-800:]))
+                continue
+            races = load_json(out)["races"]
+            got = {variable_name(r["variable"]): (r["current"].get("test"), r["previous"].get("test"))
+                   for r in races}
+            if set(got) != set(expected):
+                problems.append("%s: races on %s, expected %s" % (runner, format_set(set(got)),
+                                                                  format_set(set(expected))))
+            for name, test in expected.items():
+                if name in got and got[name] != (test, test):
+                    problems.append("%s: %s names tests %s, expected %s on both sides"
+                                    % (runner, name, got[name], test))
+            cases = {(c.get("classname"), c.get("name")): c.find("failure") is not None
+                     for c in ET.parse(xml).getroot().iter("testcase")}
+            for test in expected.values():
+                parts = test.split("::")
+                key = (".".join([parts[0][:-3]] + parts[1:-1]), parts[-1])
+                if not cases.get(key):
+                    problems.append("%s: no failing JUnit testcase %s in %s" % (runner, key, sorted(cases)))
+        if problems:
+            raise CaseFailure(problems)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 CLI_CASES = [
     ("cli: analyze and every format under valgrind memcheck", case_valgrind_analyze),
+    ("labs: pytest and unittest under pyrace run: races name their tests, JUnit marks them",
+     case_test_runners),
     ("cli: --no-reads: writes and synchronisation only, said in the report and the trace", case_no_reads),
     ("cli: --redact-keys hides keys in every output, ids unchanged, files 0600", case_redact_keys),
     ("cli: doctor on both interpreters, and without debug info", case_doctor),

@@ -233,6 +233,41 @@ static void test_junit_structure(void **state)
 	free(xml);
 }
 
+/* A race during a test is a test case named as pytest names that test; in the text report and
+ * the JSON document each access names its test. */
+static void test_junit_names_tests(void **state)
+{
+	(void)state;
+	struct report_race races[3] = {make_race("tests.test_x", "CACHE", "k"),
+				       make_race("tests.test_x", "CACHE", "j"),
+				       make_race("app", "STATE", NULL)};
+	races[0].current.test = "test_x.py::TestCache::test_fill";
+	races[0].previous.test = "test_x.py::TestCache::test_fill";
+	races[1].previous.test = "test_x.py::test_plain";
+	races[2].current.test = "weird<&>.py::t::test_odd";
+	struct report r = make_report(races, 3);
+	char *xml = render(report_write_junit, &r);
+	CHECK_PY(xml, XML_LOAD,
+		 {"[(t.get('classname'), t.get('name')) for t in d.findall('testcase')]",
+		  "[('test_x.TestCache', 'test_fill'), ('test_x', 'test_plain'), "
+		  "('weird<&>.t', 'test_odd')]"},
+		 {"len(d.findall('testcase/failure'))", "3"});
+	free(xml);
+	char *json = render(report_write_json, &r);
+	CHECK_PY(json, JSON_LOAD,
+		 {"[r['current'].get('test') for r in d['races']]",
+		  "['test_x.py::TestCache::test_fill', None, 'weird<&>.py::t::test_odd']"});
+	free(json);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	assert_non_null(f);
+	report_write_text(&r, f, 0);
+	assert_int_equal(fclose(f), 0);
+	assert_non_null(strstr(text, "  During test test_x.py::TestCache::test_fill\n"));
+	free(text);
+}
+
 static void test_junit_no_races(void **state)
 {
 	(void)state;
@@ -904,6 +939,7 @@ int main(void)
 	signal(SIGPIPE, SIG_IGN);
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_junit_structure),
+	    cmocka_unit_test(test_junit_names_tests),
 	    cmocka_unit_test(test_junit_no_races),
 	    cmocka_unit_test(test_junit_escaping),
 	    cmocka_unit_test(test_sarif_structure),

@@ -24,7 +24,8 @@ int cmd_diff(int argc, char **argv);
 
 /* What to do with a report, shared by every command that reports (run, attach, analyze). */
 struct output_options {
-	const char *json, *sarif, *junit; /* files to write, "-" for stdout; NULL for none */
+	/* files to write, "-" for stdout; NULL for none */
+	const char *json, *sarif, *junit, *html;
 	struct suppressions suppressions; /* from every --suppressions FILE, in order */
 	struct baseline baseline;	  /* the races of every --baseline OLD.json */
 	int redact_keys;		  /* dict keys become stable hashes in every output */
@@ -38,6 +39,7 @@ enum {
 	OPT_SUPPRESSIONS,
 	OPT_BASELINE,
 	OPT_REDACT_KEYS,
+	OPT_HTML,
 };
 
 /* Entries of a struct option array (follow it with a comma). */
@@ -45,6 +47,7 @@ enum {
 	{"json", required_argument, NULL, OPT_JSON},                                               \
 	    {"sarif", required_argument, NULL, OPT_SARIF},                                         \
 	    {"junit", required_argument, NULL, OPT_JUNIT},                                         \
+	    {"html", required_argument, NULL, OPT_HTML},                                           \
 	    {"suppressions", required_argument, NULL, OPT_SUPPRESSIONS},                           \
 	    {"redact-keys", no_argument, NULL, OPT_REDACT_KEYS},                                   \
 	{                                                                                          \
@@ -56,6 +59,8 @@ enum {
 	"stdout\n"                                                                                 \
 	"  --sarif FILE         also write a SARIF 2.1.0 log, one result per race\n"               \
 	"  --junit FILE         also write a JUnit XML test suite, one failure per race\n"         \
+	"  --html FILE          also write one self-contained HTML page: stacks with source,\n"    \
+	"                       locks and a timeline of the two threads for every race\n"        \
 	"  --suppressions FILE  leave out the races that FILE's rules match (race:GLOB,\n"         \
 	"                       race_top:GLOB, global:GLOB); may be repeated\n"                    \
 	"  --baseline OLD.json  leave out the races already in an earlier --json report, so\n"     \

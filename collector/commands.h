@@ -60,7 +60,7 @@ enum {
 	"  --sarif FILE         also write a SARIF 2.1.0 log, one result per race\n"               \
 	"  --junit FILE         also write a JUnit XML test suite, one failure per race\n"         \
 	"  --html FILE          also write one self-contained HTML page: stacks with source,\n"    \
-	"                       locks and a timeline of the two threads for every race\n"        \
+	"                       locks and a timeline of the two threads for every race\n"          \
 	"  --suppressions FILE  leave out the races that FILE's rules match (race:GLOB,\n"         \
 	"                       race_top:GLOB, global:GLOB); may be repeated\n"                    \
 	"  --baseline OLD.json  leave out the races already in an earlier --json report, so\n"     \

@@ -148,7 +148,8 @@ static void note_sync(struct hb *h, uint32_t t, const struct pyrace_event *e, ui
 		memmove(&r->items[0], &r->items[1], (HB_SYNC_HISTORY - 1) * sizeof(r->items[0]));
 		r->n--;
 	}
-	r->items[r->n++] = (struct hb_sync){.seq = h->events, .ts_ns = e->ts_ns, .obj = obj, .kind = kind};
+	r->items[r->n++] =
+	    (struct hb_sync){.seq = h->events, .ts_ns = e->ts_ns, .obj = obj, .kind = kind};
 	r->total++;
 }
 

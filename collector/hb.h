@@ -24,14 +24,14 @@ struct hb_access {
 /* What a thread did to synchronise, kept so that a report can show what orders a pair of
  * accesses, or fails to. */
 enum hb_sync_kind {
-	HB_SYNC_ACQUIRE = 1, /* obj: lock index */
-	HB_SYNC_RELEASE,     /* obj: lock index */
-	HB_SYNC_SPAWN,	     /* obj: boot pointer of the thread started */
-	HB_SYNC_BEGIN,	     /* obj: boot pointer; the thread's first event */
-	HB_SYNC_JOIN,	     /* obj: lock index of the joined thread's sentinel */
-	HB_SYNC_EXIT,	     /* obj: lock index of the thread's own sentinel */
-	HB_SYNC_PUT,	     /* obj: queue address */
-	HB_SYNC_GET,	     /* obj: queue address */
+	HB_SYNC_ACQUIRE = 1,	 /* obj: lock index */
+	HB_SYNC_RELEASE,	 /* obj: lock index */
+	HB_SYNC_SPAWN,		 /* obj: boot pointer of the thread started */
+	HB_SYNC_BEGIN,		 /* obj: boot pointer; the thread's first event */
+	HB_SYNC_JOIN,		 /* obj: lock index of the joined thread's sentinel */
+	HB_SYNC_EXIT,		 /* obj: lock index of the thread's own sentinel */
+	HB_SYNC_PUT,		 /* obj: queue address */
+	HB_SYNC_GET,		 /* obj: queue address */
 	HB_SYNC_REGISTRY_REMOVE, /* obj: registry dict address */
 	HB_SYNC_REGISTRY_INSERT, /* obj: registry dict address */
 };
@@ -61,7 +61,7 @@ struct hb_thread {
 	size_t nheld, held_cap;
 	uint32_t name_stack; /* first stack with a frame outside the threading machinery */
 	int has_name_stack;
-	uint64_t boot;	  /* boot pointer it began with, 0 for the main thread */
+	uint64_t boot;	    /* boot pointer it began with, 0 for the main thread */
 	uint64_t begin_seq; /* position of its first event */
 	struct hb_sync_history recent;
 };

@@ -14,7 +14,7 @@
 #define LABEL_MAX	 14 /* bytes of an object name drawn in the SVG; the list has it whole */
 
 struct tl_event {
-	int lane;		     /* 0: the earlier access's thread, 1: the later one's */
+	int lane;			    /* 0: the earlier access's thread, 1: the later one's */
 	const struct report_access *access; /* the access itself, or NULL for a sync event */
 	const struct report_sync *sync;
 	uint64_t seq, ts_ns;
@@ -49,8 +49,8 @@ static int build(struct timeline *t, const struct report_race *race)
 		const struct report_access *a = t->side[lane];
 		t->name[lane] = a->thread.name ? a->thread.name : "thread";
 		for (size_t i = 0; i < a->nsyncs && a->syncs; i++)
-			t->ev[t->n++] = (struct tl_event){lane, NULL, &a->syncs[i], a->syncs[i].seq,
-							  a->syncs[i].ts_ns, t->n};
+			t->ev[t->n++] = (struct tl_event){
+			    lane, NULL, &a->syncs[i], a->syncs[i].seq, a->syncs[i].ts_ns, t->n};
 		t->ev[t->n++] = (struct tl_event){lane, a, NULL, a->seq, a->ts_ns, t->n};
 	}
 	qsort(t->ev, t->n, sizeof(*t->ev), by_seq);
@@ -81,8 +81,7 @@ static int acquires(const struct report_sync *s)
 /* Could `y` (on the other lane) take in what `x` published? Matched by kind and object. */
 static int pairs(const struct timeline *t, const struct tl_event *x, const struct tl_event *y)
 {
-	if (!x->sync || !y->sync || x->lane == y->lane || !releases(x->sync) ||
-	    !acquires(y->sync))
+	if (!x->sync || !y->sync || x->lane == y->lane || !releases(x->sync) || !acquires(y->sync))
 		return 0;
 	const struct report_sync *r = x->sync, *a = y->sync;
 	if (is(r->what, "release"))
@@ -144,8 +143,7 @@ static int lane_y(int lane)
 
 /* The earlier access is on lane 0 and the later one on lane 1; an edge orders them when it
  * leaves lane 0 after the first access and arrives on lane 1 before the second. */
-static int orders_pair(const struct timeline *t, const struct tl_event *x,
-		       const struct tl_event *y)
+static int orders_pair(const struct timeline *t, const struct tl_event *x, const struct tl_event *y)
 {
 	return x->lane == 0 && x->seq > t->side[0]->seq && y->seq < t->side[1]->seq;
 }
@@ -214,7 +212,8 @@ static void draw(FILE *out, const struct timeline *t, const char *id)
 		int y = lane_y(lane);
 		fprintf(out, "<text class=\"lane-label\" x=\"4\" y=\"%d\">", y + 4);
 		put_clipped(out, t->name[lane], 24);
-		fprintf(out, "</text><line class=\"lane\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>\n",
+		fprintf(out,
+			"</text><line class=\"lane\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>\n",
 			LANE_LABEL_WIDTH, y, width - 10, y);
 	}
 	draw_edges(out, t, id);
@@ -301,7 +300,8 @@ static void write_list(FILE *out, const struct timeline *t)
 	fputs("<ol class=\"events\">\n", out);
 	for (size_t i = 0; i < t->n; i++) {
 		const struct tl_event *e = &t->ev[i];
-		fprintf(out, "<li class=\"%s\"><span class=\"seq\">", e->access ? "access" : "sync");
+		fprintf(out, "<li class=\"%s\"><span class=\"seq\">",
+			e->access ? "access" : "sync");
 		if (e->seq)
 			fprintf(out, "#%" PRIu64, e->seq);
 		fputs("</span> <span class=\"time\">", out);

@@ -93,8 +93,7 @@ static void write_header(FILE *out, const struct report *r)
 	html_put(out, t->build);
 	fputs(") <code>", out);
 	html_put(out, t->executable);
-	fprintf(out, "</code></td></tr>\n<tr><th>Process</th><td>%d</td></tr>\n</table>\n",
-		t->pid);
+	fprintf(out, "</code></td></tr>\n<tr><th>Process</th><td>%d</td></tr>\n</table>\n", t->pid);
 
 	fputs("<table class=\"facts stats\" id=\"stats\">\n", out);
 	put_fact_u64(out, "Events", s->events, 0);
@@ -166,8 +165,8 @@ static void write_access(FILE *out, const struct report_access *a, const char *s
 	}
 	fputs(" by thread <span class=\"thread\">", out);
 	html_put(out, a->thread.name);
-	fprintf(out, "</span> (tid %" PRIu32 ")</h3>\n<p class=\"locks\">Locks held: ",
-		a->thread.tid);
+	fprintf(out,
+		"</span> (tid %" PRIu32 ")</h3>\n<p class=\"locks\">Locks held: ", a->thread.tid);
 	if (a->nlocks == 0 || !a->locks_held)
 		fputs("none", out);
 	for (size_t i = 0; i < a->nlocks && a->locks_held; i++) {
@@ -190,8 +189,8 @@ static void write_race(FILE *out, const struct report_race *race)
 {
 	char var[1024];
 	report_variable_name(&race->variable, var, sizeof var);
-	fprintf(out, "<section class=\"race\" id=\"race-%s\" data-race-id=\"%s\">\n<h2>",
-		race->id, race->id);
+	fprintf(out, "<section class=\"race\" id=\"race-%s\" data-race-id=\"%s\">\n<h2>", race->id,
+		race->id);
 	fputs("<span class=\"variable\">", out);
 	html_put(out, var);
 	fputs("</span><span class=\"kind\">", out);

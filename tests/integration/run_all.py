@@ -983,8 +983,9 @@ def attach_cases():
         return case
 
     import test_faults
+    import test_html
 
-    return [(name, wrap(fn)) for name, fn in test_attach.CASES + test_faults.CASES]
+    return [(name, wrap(fn)) for name, fn in test_attach.CASES + test_faults.CASES + test_html.CASES]
 
 
 def all_cases(interps):

@@ -68,6 +68,17 @@ enum {
 	"  --redact-keys        show dict keys as stable hashes (h:...) in every output: keys\n"   \
 	"                       can be tokens or user ids\n"
 
+/* The environment of the tracing commands (run, attach, record), and the live status line. */
+#define TRACING_HELP                                                                               \
+	"While tracing, a one-line status (events/s, threads, watched dicts, lost events) is\n"    \
+	"refreshed on stderr when it is a terminal.\n\n"                                           \
+	"Environment:\n"                                                                           \
+	"  PYRACE_RING_SIZE          bytes of the event ring buffer, a power of two (default\n"    \
+	"                            16777216); larger loses fewer events under load\n"            \
+	"  PYRACE_CONSUMER_DELAY_MS  sleep before each read of the ring buffer (tests of\n"        \
+	"                            lost events)\n"                                               \
+	"  TMPDIR                    run, attach: where the unnamed trace goes (default /tmp)\n"
+
 /* Handles one of OUTPUT_LONG_OPTIONS: 1 when `opt` is one of them, 0 when it is not, -1 after
  * one line on stderr when its file cannot be used (suppressions and baselines are read here,
  * before anything is traced, so that a mistake in them costs no run). */

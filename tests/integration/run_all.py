@@ -984,8 +984,10 @@ def attach_cases():
 
     import test_faults
     import test_html
+    import test_manners
 
-    return [(name, wrap(fn)) for name, fn in test_attach.CASES + test_faults.CASES + test_html.CASES]
+    cases = test_attach.CASES + test_faults.CASES + test_html.CASES + test_manners.CASES
+    return [(name, wrap(fn)) for name, fn in cases]
 
 
 def all_cases(interps):

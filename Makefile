@@ -6,6 +6,8 @@
 #   make realworld  OpenStack Nova and standard-library drivers traced and checked (part of test)
 #   make fuzz     run each libFuzzer target for FUZZ_SECONDS (default 60) on a copy of its corpus
 #   make fuzz-smoke  replay every fuzz regression input and seed, then fuzz each target for 10 s
+#   make install  PREFIX=/usr/local DESTDIR= : bin/pyrace, share/man/man1/pyrace.1,
+#                 share/pyrace/default.supp
 #   V=1           show every command
 
 OUT       := .output
@@ -50,8 +52,10 @@ FUZZ_WARNINGS := $(WARNINGS) -Wno-unknown-warning-option
 FUZZ_SECONDS ?= 60
 # events of the synthetic trace that make bench analyses
 ANALYZER_EVENTS ?= 50000000
+PREFIX    ?= /usr/local
+DESTDIR   ?=
 
-.PHONY: all deps realworld-deps realworld demo test unit integration fuzz fuzz-smoke fuzz-build clean format check-format bench
+.PHONY: all install test-deps deps realworld-deps realworld demo test unit integration fuzz fuzz-smoke fuzz-build clean format check-format bench
 
 all: pyrace
 
@@ -118,6 +122,12 @@ endef
 deps:
 	$(call install_missing,$(DEB_PACKAGES))
 
+# The HTML report is checked in headless Chromium (about 10 s to install with apt-get update),
+# the man page with man and groff.
+TEST_PACKAGES := chromium man-db groff-base
+test-deps:
+	$(call install_missing,$(TEST_PACKAGES))
+
 # The real-world tests need OpenStack Nova (about 210 packages, well under a minute to install).
 REALWORLD_PACKAGES := python3-nova
 realworld-deps:
@@ -143,7 +153,7 @@ fuzz: $(FUZZ_BINS)
 fuzz-smoke: $(FUZZ_BINS)
 	$(Q)tests/fuzz/run.sh --replay-seeds --seconds 10 --bin-dir $(OUT)/fuzz --work-dir $(OUT)/fuzz-work $(FUZZ_TARGETS)
 
-test: deps
+test: deps test-deps
 	$(Q)$(MAKE) --no-print-directory pyrace
 	$(Q)$(MAKE) --no-print-directory unit
 	$(Q)$(MAKE) --no-print-directory fuzz-smoke
@@ -174,6 +184,14 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory pyrace $(OUT)/bench/uprobe_floor $(OUT)/bench/gen_trace
 	$(Q)$(PYTHON) bench/run.py
 	$(Q)$(PYTHON) bench/analyzer.py --events $(ANALYZER_EVENTS)
+
+install: pyrace
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/pyrace
+	$(Q)install -m 0755 pyrace $(DESTDIR)$(PREFIX)/bin/pyrace
+	$(Q)install -m 0644 docs/pyrace.1 $(DESTDIR)$(PREFIX)/share/man/man1/pyrace.1
+	$(Q)install -m 0644 suppressions/default.supp $(DESTDIR)$(PREFIX)/share/pyrace/default.supp
 
 format:
 	clang-format -i $(wildcard bpf/*.[ch] collector/*.[ch] symbolizer/*.[ch] reports/*.[ch] tests/unit/*.[ch] tests/fuzz/*.[ch])

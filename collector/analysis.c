@@ -243,6 +243,74 @@ static const char *test_id(struct analysis *a, uint32_t stack)
 	return id;
 }
 
+/* The thread a spawn event started: the first to begin with its boot pointer after it. */
+static const char *spawned_thread(struct analysis *a, const struct hb_sync *s)
+{
+	const struct hb_thread *best = NULL;
+	for (size_t i = 0; i < a->hb.nthreads; i++) {
+		const struct hb_thread *th = &a->hb.threads[i];
+		if (th->boot == s->obj && th->begin_seq > s->seq &&
+		    (!best || th->begin_seq < best->begin_seq))
+			best = th;
+	}
+	return best ? thread_name(a, (uint32_t)(best - a->hb.threads)) : "a thread";
+}
+
+static struct report_sync build_sync(struct analysis *a, const struct hb_sync *s)
+{
+	struct report_sync r = {.seq = s->seq, .ts_ns = s->ts_ns, .object = ""};
+	const struct hb_lock *l = NULL;
+	switch (s->kind) {
+	case HB_SYNC_ACQUIRE:
+	case HB_SYNC_RELEASE:
+		r.what = s->kind == HB_SYNC_ACQUIRE ? "acquire" : "release";
+		r.object = lock_name(a, (uint32_t)s->obj);
+		break;
+	case HB_SYNC_JOIN:
+		r.what = "join";
+		l = &a->hb.locks[s->obj];
+		r.object = l->owner ? thread_name(a, l->owner - 1) : "a thread";
+		break;
+	case HB_SYNC_EXIT:
+		r.what = "end";
+		break;
+	case HB_SYNC_SPAWN:
+		r.what = "start";
+		r.object = spawned_thread(a, s);
+		break;
+	case HB_SYNC_BEGIN:
+		r.what = "begin";
+		break;
+	case HB_SYNC_PUT:
+	case HB_SYNC_GET:
+		r.what = s->kind == HB_SYNC_PUT ? "put" : "get";
+		r.object = own_printf(a, "queue@0x%" PRIx64, s->obj);
+		break;
+	default:
+		r.what = s->kind == HB_SYNC_REGISTRY_REMOVE ? "registry remove" : "registry insert";
+		r.object = own_printf(a, "registry@0x%" PRIx64, s->obj);
+		break;
+	}
+	if (!r.object)
+		r.object = "";
+	return r;
+}
+
+static void build_syncs(struct analysis *a, const struct hb_sync_history *h,
+			struct report_access *out)
+{
+	out->syncs_not_kept = h->total - h->n;
+	if (!h->n)
+		return;
+	struct report_sync *syncs = own(a, calloc(h->n, sizeof(*syncs)));
+	if (!syncs)
+		return;
+	for (size_t i = 0; i < h->n; i++)
+		syncs[i] = build_sync(a, &h->items[i]);
+	out->syncs = syncs;
+	out->nsyncs = h->n;
+}
+
 static struct report_access build_access(struct analysis *a, const struct hb_access *x)
 {
 	struct report_access r = {0};
@@ -260,6 +328,8 @@ static struct report_access build_access(struct analysis *a, const struct hb_acc
 	}
 	r.stack = build_stack(a, x->stack);
 	r.test = test_id(a, x->test);
+	r.seq = x->seq;
+	r.ts_ns = x->ts_ns;
 	return r;
 }
 
@@ -327,6 +397,8 @@ static void build_report(struct analysis *a)
 		out->kind = race_kind(h);
 		out->current = build_access(a, &h->current);
 		out->previous = build_access(a, &h->previous);
+		build_syncs(a, &h->current_sync, &out->current);
+		build_syncs(a, &h->previous_sync, &out->previous);
 		out->occurrences = h->occurrences;
 		report_race_compute_id(out);
 	}

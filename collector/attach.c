@@ -13,6 +13,7 @@
 #include "events.h"
 #include "live_walk.h"
 #include "record.h"
+#include "status_line.h"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -199,8 +200,11 @@ int record_attach(pid_t pid, double duration_s, const struct record_options *opt
 		duration_s > 0 ? " or at the deadline" : "");
 	double start = record_now();
 	struct trace_stats stats = {.exit_status = -1};
+	struct status_line status;
+	status_line_init(&status, seed.dicts);
 	while (!stop_requested) {
 		consumer_poll(&c, 50);
+		status_line_tick(&status, &c, probes);
 		if (process_gone(pidfd, pid)) {
 			stats.ended_early = 1; /* the target ended while we watched */
 			break;
@@ -208,6 +212,7 @@ int record_attach(pid_t pid, double duration_s, const struct record_options *opt
 		if (duration_s > 0 && record_now() - start >= duration_s)
 			break;
 	}
+	status_line_clear(&status);
 	int rc = record_finish(&c, probes, w, &stats, start, opts->trace_path);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);

@@ -31,6 +31,7 @@ static void attach_usage(FILE *out)
 	    "Exit status: 0 no race (none left after suppressions and baselines), 66 races found,\n"
 	    "1 usage or environment error (no such process, not permitted), 2 the process could\n"
 	    "not be traced (not CPython, ...).\n");
+	fputs("\n" TRACING_HELP, out);
 }
 
 static int attach(int argc, char **argv, struct output_options *out)

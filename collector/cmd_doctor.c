@@ -21,6 +21,10 @@ static void doctor_usage(FILE *out)
 	    "Checks the kernel (BPF, BTF, uprobes, privileges) and an interpreter: its version,\n"
 	    "build, where its symbols come from, and for every event class the function probed,\n"
 	    "its address and whether it was found. Default interpreter: /usr/bin/python3.\n\n"
+	    "  --python PATH        the interpreter to check\n"
+	    "  -p, --pid PID        check the interpreter of a running process\n"
+	    "  --debug-dir DIR      where build-id debug files live (default /usr/lib/debug)\n"
+	    "  -h, --help           this text\n\n"
 	    "Exit status: 0 everything found, 1 the kernel or privileges are lacking,\n"
 	    "2 the interpreter cannot be traced (fully).\n");
 }

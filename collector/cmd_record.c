@@ -24,6 +24,7 @@ static void record_usage(FILE *out)
 	    "  -h, --help        this text\n\n"
 	    "Exit status: 0 trace written, 1 usage or environment error, 2 the command could\n"
 	    "not be traced (it still runs).\n");
+	fputs("\n" TRACING_HELP, out);
 }
 
 int cmd_record(int argc, char **argv)

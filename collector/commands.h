@@ -24,7 +24,8 @@ int cmd_diff(int argc, char **argv);
 
 /* What to do with a report, shared by every command that reports (run, attach, analyze). */
 struct output_options {
-	const char *json, *sarif, *junit; /* files to write, "-" for stdout; NULL for none */
+	/* files to write, "-" for stdout; NULL for none */
+	const char *json, *sarif, *junit, *html;
 	struct suppressions suppressions; /* from every --suppressions FILE, in order */
 	struct baseline baseline;	  /* the races of every --baseline OLD.json */
 	int redact_keys;		  /* dict keys become stable hashes in every output */
@@ -38,6 +39,7 @@ enum {
 	OPT_SUPPRESSIONS,
 	OPT_BASELINE,
 	OPT_REDACT_KEYS,
+	OPT_HTML,
 };
 
 /* Entries of a struct option array (follow it with a comma). */
@@ -45,6 +47,7 @@ enum {
 	{"json", required_argument, NULL, OPT_JSON},                                               \
 	    {"sarif", required_argument, NULL, OPT_SARIF},                                         \
 	    {"junit", required_argument, NULL, OPT_JUNIT},                                         \
+	    {"html", required_argument, NULL, OPT_HTML},                                           \
 	    {"suppressions", required_argument, NULL, OPT_SUPPRESSIONS},                           \
 	    {"redact-keys", no_argument, NULL, OPT_REDACT_KEYS},                                   \
 	{                                                                                          \
@@ -62,12 +65,25 @@ enum {
 	"stdout\n"                                                                                 \
 	"  --sarif FILE         also write a SARIF 2.1.0 log, one result per race\n"               \
 	"  --junit FILE         also write a JUnit XML test suite, one failure per race\n"         \
+	"  --html FILE          also write one self-contained HTML page: stacks with source,\n"    \
+	"                       locks and a timeline of the two threads for every race\n"          \
 	"  --suppressions FILE  leave out the races that FILE's rules match (race:GLOB,\n"         \
 	"                       race_top:GLOB, global:GLOB); may be repeated\n"                    \
 	"  --baseline OLD.json  leave out the races already in an earlier --json report, so\n"     \
 	"                       that only new races fail; may be repeated\n"                       \
 	"  --redact-keys        show dict keys as stable hashes (h:...) in every output: keys\n"   \
 	"                       can be tokens or user ids\n"
+
+/* The environment of the tracing commands (run, attach, record), and the live status line. */
+#define TRACING_HELP                                                                               \
+	"While tracing, a one-line status (events/s, threads, watched dicts, lost events) is\n"    \
+	"refreshed on stderr when it is a terminal.\n\n"                                           \
+	"Environment:\n"                                                                           \
+	"  PYRACE_RING_SIZE          bytes of the event ring buffer, a power of two (default\n"    \
+	"                            16777216); larger loses fewer events under load\n"            \
+	"  PYRACE_CONSUMER_DELAY_MS  sleep before each read of the ring buffer (tests of\n"        \
+	"                            lost events)\n"                                               \
+	"  TMPDIR                    run, attach: where the unnamed trace goes (default /tmp)\n"
 
 /* Handles one of OUTPUT_LONG_OPTIONS: 1 when `opt` is one of them, 0 when it is not, -1 after
  * one line on stderr when its file cannot be used (suppressions and baselines are read here,

@@ -56,6 +56,11 @@ static int handle_event(void *ctx, void *data, size_t size)
 	}
 	if (e->type == PYEV_FINALIZE)
 		return 0; /* the stop it announces is seen through waitpid */
+	int created = 0;
+	if (e->tid && u64map_put(&c->tids_seen, e->tid, 0, &created) && created)
+		c->threads++;
+	if (e->type == PYEV_WATCH && e->op == PYWATCH_GLOBAL_DICT)
+		c->watched_dicts++;
 	size_t nframes = e->nframes;
 	if (PYRACE_EVENT_HEADER_SIZE + nframes * sizeof(struct pyrace_frame) > size)
 		nframes = (size - PYRACE_EVENT_HEADER_SIZE) / sizeof(struct pyrace_frame);
@@ -75,6 +80,7 @@ int consumer_init(struct consumer *c, int ring_fd, struct trace_writer *w, pid_t
 	c->pid = pid;
 	c->interp = interp;
 	u64map_init(&c->code_seen);
+	u64map_init(&c->tids_seen);
 	/* fault injection for the tests: a reader too slow for its ring buffer */
 	const char *delay = getenv("PYRACE_CONSUMER_DELAY_MS");
 	c->delay_ms = delay ? strtol(delay, NULL, 10) : 0;
@@ -110,5 +116,6 @@ void consumer_free(struct consumer *c)
 {
 	ring_buffer__free(c->rb);
 	u64map_free(&c->code_seen);
+	u64map_free(&c->tids_seen);
 	trace_buf_free(&c->buf);
 }

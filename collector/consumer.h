@@ -20,6 +20,9 @@ struct consumer {
 	struct u64map code_seen;
 	struct trace_buf buf;
 	uint64_t events;
+	struct u64map tids_seen;
+	uint64_t threads;	/* threads seen in events so far */
+	uint64_t watched_dicts; /* global dicts seen becoming watched */
 	uint64_t unresolved_code;
 	int write_failed;
 };

@@ -143,6 +143,19 @@ static uint32_t thread_of(struct hb *h, uint32_t tid)
 	return slot ? (uint32_t)(*slot - 1) : new_thread(h, tid);
 }
 
+static void note_sync(struct hb *h, uint32_t t, const struct pyrace_event *e, uint8_t kind,
+		      uint64_t obj)
+{
+	struct hb_sync_history *r = &h->threads[t].recent;
+	if (r->n == HB_SYNC_HISTORY) {
+		memmove(&r->items[0], &r->items[1], (HB_SYNC_HISTORY - 1) * sizeof(r->items[0]));
+		r->n--;
+	}
+	r->items[r->n++] =
+	    (struct hb_sync){.seq = h->events, .ts_ns = e->ts_ns, .obj = obj, .kind = kind};
+	r->total++;
+}
+
 static void tick(struct hb *h, uint32_t t)
 {
 	struct hb_thread *th = &h->threads[t];
@@ -355,11 +368,16 @@ static void on_sync(struct hb *h, const struct pyrace_event *e, uint32_t t)
 		if (!l || l->ignored)
 			return;
 		vclock_join(&h->threads[t].vc, &l->vc);
+		uint32_t lock = (uint32_t)(l - h->locks);
 		if (!l->sentinel &&
-		    strcmp(innermost_function(h, e), "Thread._set_tstate_lock") == 0)
+		    strcmp(innermost_function(h, e), "Thread._set_tstate_lock") == 0) {
 			l->sentinel = 1;
+			l->owner = t + 1;
+			return;
+		}
+		note_sync(h, t, e, l->sentinel ? HB_SYNC_JOIN : HB_SYNC_ACQUIRE, lock);
 		if (!l->sentinel)
-			push_held(h, t, (uint32_t)(l - h->locks));
+			push_held(h, t, lock);
 		return;
 	}
 	case PYSYNC_LOCK_FREED:
@@ -370,8 +388,15 @@ static void on_sync(struct hb *h, const struct pyrace_event *e, uint32_t t)
 		struct hb_lock *l = lock_of(h, e->obj);
 		if (!l || l->ignored)
 			return;
+		uint32_t lock = (uint32_t)(l - h->locks);
 		if (e->op == PYSYNC_RELEASE)
-			release_held(h, t, (uint32_t)(l - h->locks));
+			release_held(h, t, lock);
+		/* a joiner lets go of the sentinel it acquired: nothing to show */
+		if (e->op == PYSYNC_THREAD_EXIT || !l->sentinel)
+			note_sync(h, t, e, e->op == PYSYNC_RELEASE ? HB_SYNC_RELEASE : HB_SYNC_EXIT,
+				  lock);
+		if (e->op == PYSYNC_THREAD_EXIT && !l->owner)
+			l->owner = t + 1;
 		release_into(h, t, &l->vc);
 		return;
 	}
@@ -381,6 +406,7 @@ static void on_sync(struct hb *h, const struct pyrace_event *e, uint32_t t)
 		    idx == UINT32_MAX ? NULL : u64map_put(&h->spawn_clock, e->obj, 0, NULL);
 		if (slot)
 			*slot = idx + 1;
+		note_sync(h, t, e, HB_SYNC_SPAWN, e->obj);
 		tick(h, t);
 		return;
 	}
@@ -389,6 +415,7 @@ static void on_sync(struct hb *h, const struct pyrace_event *e, uint32_t t)
 		uint64_t *pending = u64map_put(&h->channel_pending, e->obj, e->aux, NULL);
 		if (pending)
 			(*pending)++;
+		note_sync(h, t, e, HB_SYNC_PUT, e->obj);
 		if (slot) {
 			vclock_join(&h->vcs[*slot - 1], &th->vc);
 		} else {
@@ -406,6 +433,7 @@ static void on_sync(struct hb *h, const struct pyrace_event *e, uint32_t t)
 		uint64_t *slot = u64map_get(&h->channel_clock, e->obj, e->aux);
 		if (!slot)
 			return;
+		note_sync(h, t, e, HB_SYNC_GET, e->obj);
 		vclock_join(&th->vc, &h->vcs[*slot - 1]);
 		/* the same object may wait in the queue several times: keep its clock until the
 		 * last of those puts has been taken */
@@ -420,9 +448,11 @@ static void on_sync(struct hb *h, const struct pyrace_event *e, uint32_t t)
 		return;
 	}
 	case PYSYNC_REGISTRY_REMOVE:
+		note_sync(h, t, e, HB_SYNC_REGISTRY_REMOVE, e->obj);
 		on_registry_remove(h, e, t);
 		return;
 	case PYSYNC_REGISTRY_INSERT:
+		note_sync(h, t, e, HB_SYNC_REGISTRY_INSERT, e->obj);
 		on_registry_insert(h, e, t);
 		return;
 	default:
@@ -436,6 +466,9 @@ static void on_thread_begin(struct hb *h, const struct pyrace_event *e)
 	uint32_t t = new_thread(h, e->tid);
 	if (t == UINT32_MAX)
 		return;
+	h->threads[t].boot = e->obj;
+	h->threads[t].begin_seq = h->events;
+	note_sync(h, t, e, HB_SYNC_BEGIN, e->obj);
 	uint64_t *slot = u64map_get(&h->spawn_clock, e->obj, 0);
 	if (slot) {
 		vclock_join(&h->threads[t].vc, &h->vcs[*slot - 1]);
@@ -590,7 +623,9 @@ static void add_race(struct hb *h, uint32_t var, uint32_t shadow, const struct h
 					       .current = *cur,
 					       .previous = *prev,
 					       .occurrences = 1,
-					       .dedup_hash = x};
+					       .dedup_hash = x,
+					       .current_sync = h->threads[cur->thread].recent,
+					       .previous_sync = h->threads[prev->thread].recent};
 	*slot = ++h->nraces;
 }
 
@@ -747,7 +782,9 @@ static void on_access(struct hb *h, const struct pyrace_event *e, uint32_t t)
 			      .clock = vclock_get(&h->threads[t].vc, t),
 			      .stack = stack,
 			      .lockset = intern_lockset(h, t),
-			      .op = e->op};
+			      .op = e->op,
+			      .seq = h->events,
+			      .ts_ns = e->ts_ns};
 	if (is_whole_dict(e->op)) {
 		if (v->publication)
 			return;

@@ -19,6 +19,40 @@ struct hb_access {
 	uint32_t test;	  /* stack holding the test it ran in (own or the main thread's), or
 			     UINT32_MAX */
 	uint8_t op;	  /* enum pyrace_access_op */
+	uint64_t seq;	  /* position of its event in the trace, from 1 */
+	uint64_t ts_ns;	  /* the kernel's monotonic clock at the event */
+};
+
+/* What a thread did to synchronise, kept so that a report can show what orders a pair of
+ * accesses, or fails to. */
+enum hb_sync_kind {
+	HB_SYNC_ACQUIRE = 1,	 /* obj: lock index */
+	HB_SYNC_RELEASE,	 /* obj: lock index */
+	HB_SYNC_SPAWN,		 /* obj: boot pointer of the thread started */
+	HB_SYNC_BEGIN,		 /* obj: boot pointer; the thread's first event */
+	HB_SYNC_JOIN,		 /* obj: lock index of the joined thread's sentinel */
+	HB_SYNC_EXIT,		 /* obj: lock index of the thread's own sentinel */
+	HB_SYNC_PUT,		 /* obj: queue address */
+	HB_SYNC_GET,		 /* obj: queue address */
+	HB_SYNC_REGISTRY_REMOVE, /* obj: registry dict address */
+	HB_SYNC_REGISTRY_INSERT, /* obj: registry dict address */
+};
+
+struct hb_sync {
+	uint64_t seq, ts_ns;
+	uint64_t obj;
+	uint8_t kind; /* enum hb_sync_kind */
+};
+
+/* Sync events remembered per thread; a race keeps a copy of both threads' at detection. Enough
+ * for the few lock operations around an access, and small enough to copy into every race. */
+#define HB_SYNC_HISTORY 8
+
+/* A thread's last sync events, oldest first, and how many it had in all. */
+struct hb_sync_history {
+	struct hb_sync items[HB_SYNC_HISTORY];
+	uint8_t n;
+	uint64_t total;
 };
 
 struct hb_thread {
@@ -29,6 +63,9 @@ struct hb_thread {
 	size_t nheld, held_cap;
 	uint32_t name_stack; /* first stack with a frame outside the threading machinery */
 	int has_name_stack;
+	uint64_t boot;	    /* boot pointer it began with, 0 for the main thread */
+	uint64_t begin_seq; /* position of its first event */
+	struct hb_sync_history recent;
 };
 
 struct hb_lock {
@@ -37,6 +74,7 @@ struct hb_lock {
 	int64_t binding; /* shadow the lock was last stored in (module.NAME), -1 when none */
 	int ignored;	 /* the interpreter's own bookkeeping lock: not synchronisation */
 	int sentinel;	 /* a thread's _tstate_lock: held for its whole life, never "held" data */
+	uint32_t owner;	 /* for a sentinel: index of the thread it belongs to + 1, 0 unknown */
 };
 
 enum hb_var_kind {
@@ -78,6 +116,8 @@ struct hb_race {
 	struct hb_access current, previous;
 	uint64_t occurrences;
 	uint64_t dedup_hash;
+	/* both threads' sync history when the race was first seen (at the current access) */
+	struct hb_sync_history current_sync, previous_sync;
 };
 
 struct hb {

@@ -25,9 +25,13 @@ static void usage(FILE *out)
 	fprintf(out, "usage: pyrace COMMAND [OPTIONS]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
-	fprintf(out, "\n'pyrace COMMAND --help' describes a command's options.\n"
+	fprintf(out, "\n  -h, --help   this text\n  --version    print pyrace's version\n\n"
+		     "'pyrace COMMAND --help' describes a command's options; man pyrace has it "
+		     "all.\n"
 		     "Exit status: 0 no race, 66 races found, 1 usage or environment error,\n"
-		     "2 the target could not be traced.\n");
+		     "2 the target could not be traced.\n"
+		     "Environment: PYRACE_RING_SIZE, PYRACE_CONSUMER_DELAY_MS (see pyrace run "
+		     "--help).\n");
 }
 
 int main(int argc, char **argv)

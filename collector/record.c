@@ -14,6 +14,7 @@
 #include "consumer.h"
 #include "launcher.h"
 #include "probes.h"
+#include "status_line.h"
 #include "trace_io.h"
 
 static volatile sig_atomic_t stop_requests;
@@ -187,8 +188,11 @@ int record_command(char *const argv[], const struct record_options *opts)
 	launch_resume(&l);
 	struct trace_stats stats = {.exit_status = -1};
 	int continued = 0;
+	struct status_line status;
+	status_line_init(&status, 0);
 	for (;;) {
 		consumer_poll(&c, 50);
+		status_line_tick(&status, &c, probes);
 		int status;
 		pid_t r = waitpid(l.pid, &status, WNOHANG | WUNTRACED);
 		if (r == l.pid && WIFSTOPPED(status)) {
@@ -216,6 +220,7 @@ int record_command(char *const argv[], const struct record_options *opts)
 			break;
 		}
 	}
+	status_line_clear(&status);
 	int rc = record_finish(&c, probes, w, &stats, start, opts->trace_path);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);

@@ -24,6 +24,9 @@ int output_option(struct output_options *o, int opt, const char *arg)
 	case OPT_JUNIT:
 		o->junit = arg;
 		return 1;
+	case OPT_HTML:
+		o->html = arg;
+		return 1;
 	case OPT_SUPPRESSIONS:
 		if (suppressions_load(&o->suppressions, arg, err, sizeof err)) {
 			fprintf(stderr, "pyrace: %s\n", err);
@@ -115,8 +118,33 @@ static char *redacted(const char *text, size_t len)
 	return out;
 }
 
-/* Replaces every dict key in the races (variables and lock names such as LOCKS['k']) by its
- * hash; the strings made are added to `owned` (at least 1 + 2 * nlocks + 1 per race). */
+/* A lock name such as LOCKS['k'] with its key replaced by the key's hash; the new string is
+ * added to `owned`. */
+static void redact_name(const char **name, char **owned, size_t *nowned)
+{
+	const char *open = strchr(*name, '[');
+	const char *close = open ? strrchr(open, ']') : NULL;
+	char *hash = close ? redacted(open + 1, (size_t)(close - open - 1)) : NULL;
+	if (!hash)
+		return;
+	char *out = NULL;
+	if (asprintf(&out, "%.*s[%s]", (int)(open - *name), *name, hash) > 0) {
+		owned[(*nowned)++] = out;
+		*name = out;
+	}
+	free(hash);
+}
+
+/* Strings redact_keys() may make for one race. */
+static size_t redaction_room(const struct report_race *race)
+{
+	return 1 + race->current.nlocks + race->previous.nlocks + race->current.nsyncs +
+	       race->previous.nsyncs;
+}
+
+/* Replaces every dict key in the races (variables, and lock names such as LOCKS['k'] in the
+ * locks held and in the sync events) by its hash; the strings made are added to `owned`
+ * (room for redaction_room() of each race). */
 static void redact_keys(struct report_race *races, size_t n, char **owned, size_t *nowned)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -128,21 +156,11 @@ static void redact_keys(struct report_race *races, size_t n, char **owned, size_
 		struct report_access *sides[] = {&races[i].current, &races[i].previous};
 		for (size_t s = 0; s < 2; s++) {
 			const char **names = (const char **)sides[s]->locks_held;
-			for (size_t l = 0; l < sides[s]->nlocks; l++) {
-				const char *open = strchr(names[l], '[');
-				const char *close = open ? strrchr(open, ']') : NULL;
-				char *hash =
-				    close ? redacted(open + 1, (size_t)(close - open - 1)) : NULL;
-				if (!hash)
-					continue;
-				char *name = NULL;
-				if (asprintf(&name, "%.*s[%s]", (int)(open - names[l]), names[l],
-					     hash) > 0) {
-					owned[(*nowned)++] = name;
-					names[l] = name;
-				}
-				free(hash);
-			}
+			for (size_t l = 0; l < sides[s]->nlocks; l++)
+				redact_name(&names[l], owned, nowned);
+			struct report_sync *syncs = (struct report_sync *)sides[s]->syncs;
+			for (size_t k = 0; k < sides[s]->nsyncs; k++)
+				redact_name(&syncs[k].object, owned, nowned);
 		}
 	}
 }
@@ -166,7 +184,7 @@ int report_trace(const char *trace_path, const char *display_path, struct output
 	if (o->redact_keys) {
 		size_t room = 0;
 		for (size_t i = 0; i < r.nraces; i++)
-			room += 1 + r.races[i].current.nlocks + r.races[i].previous.nlocks;
+			room += redaction_room(&r.races[i]);
 		owned = calloc(room ? room : 1, sizeof(*owned));
 		if (owned)
 			redact_keys(kept, r.nraces, owned, &nowned);
@@ -178,6 +196,8 @@ int report_trace(const char *trace_path, const char *display_path, struct output
 	if (o->sarif && write_file(&r, o->sarif, report_write_sarif))
 		rc = EXIT_USAGE;
 	if (o->junit && write_file(&r, o->junit, report_write_junit))
+		rc = EXIT_USAGE;
+	if (o->html && write_file(&r, o->html, report_write_html))
 		rc = EXIT_USAGE;
 	for (size_t i = 0; i < nowned; i++)
 		free(owned[i]);

@@ -25,6 +25,15 @@ struct report_thread {
 	const char *name; /* "MainThread", "Thread-2 (worker)" */
 };
 
+/* One synchronisation event of a racing thread, for the timeline of a race. */
+struct report_sync {
+	const char *what;   /* acquire, release, start, begin, join, end, put, get, registry
+			       remove, registry insert */
+	const char *object; /* a lock name, a thread name, "queue@0x..." */
+	uint64_t seq;	    /* position of its event in the trace, from 1 */
+	uint64_t ts_ns;	    /* monotonic clock; 0 when the trace has none */
+};
+
 struct report_access {
 	const char *op; /* read, write, delete, pop, setdefault, clear, update, popitem */
 	struct report_thread thread;
@@ -32,6 +41,13 @@ struct report_access {
 	size_t nlocks;
 	struct report_stack stack;
 	const char *test; /* pytest node id of the test it happened during, or NULL */
+	uint64_t seq;	/* position of the access's event in the trace, from 1; 0 unknown */
+	uint64_t ts_ns; /* monotonic clock at the access; 0 unknown */
+	/* the thread's last sync events up to the moment the race was seen (the later access of
+	 * the pair), oldest first: on the earlier side they may follow its access */
+	const struct report_sync *syncs;
+	size_t nsyncs;
+	uint64_t syncs_not_kept; /* earlier sync events of the thread not in `syncs` */
 };
 
 struct report_variable {
@@ -113,6 +129,10 @@ void report_write_race_text(const struct report_race *race, FILE *out);
  * thread flow per access, outermost frame first) and as stacks (innermost first). 0 on
  * success. */
 int report_write_sarif(const struct report *r, FILE *out);
+
+/* One self-contained HTML page (no script, no network): header, every race with both stacks,
+ * source excerpts read now, locks held and a timeline of the two threads. 0 on success. */
+int report_write_html(const struct report *r, FILE *out);
 
 /* A JUnit XML <testsuite name="pyrace">: one failing test case per race, or one passing test
  * case when there is none. 0 on success. */

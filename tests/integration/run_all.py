@@ -858,13 +858,13 @@ def case_redact_keys():
         result = run([PYRACE, "run", "--json", plain_json, "--", SYSTEM_PYTHON, program])
         problems = expect_status(result, EXIT_RACES)
         finish(result, problems)
-        outs = [os.path.join(work, n) for n in ("r.json", "r.sarif", "r.xml")]
+        outs = [os.path.join(work, n) for n in ("r.json", "r.sarif", "r.xml", "r.html")]
         result = run([PYRACE, "run", "--redact-keys", "--json", outs[0], "--sarif", outs[1],
-                      "--junit", outs[2], "--", SYSTEM_PYTHON, program])
+                      "--junit", outs[2], "--html", outs[3], "--", SYSTEM_PYTHON, program])
         problems = expect_status(result, EXIT_RACES)
         texts = [result.stderr] + [open(p, encoding="utf-8").read() for p in outs]
-        for name, text in zip(["text", "json", "sarif", "junit"], texts):
-            if "'owner'" in text or '"owner"' in text or "[owner]" in text:
+        for name, text in zip(["text", "json", "sarif", "junit", "html"], texts):
+            if "'owner'" in text or '"owner"' in text or "[owner]" in text or "&#39;owner&#39;" in text:
                 problems.append("the key 'owner' appears in the %s output" % name)
         with open(plain_json) as f:
             plain = json.load(f)
@@ -892,10 +892,11 @@ def case_valgrind_analyze():
         program = os.path.join("tests", "corpus", "racy_two_variables.py")
         result = run([PYRACE, "record", "-o", trace, "--", SYSTEM_PYTHON, program])
         finish(result, expect_status(result, EXIT_OK))
-        outs = [os.path.join(work, n) for n in ("r.json", "r.sarif", "r.xml")]
+        outs = [os.path.join(work, n) for n in ("r.json", "r.sarif", "r.xml", "r.html")]
         result = run(["valgrind", "--error-exitcode=99", "--leak-check=full",
                       "--errors-for-leak-kinds=definite,indirect", "-q", PYRACE, "analyze",
-                      "--json", outs[0], "--sarif", outs[1], "--junit", outs[2], trace],
+                      "--json", outs[0], "--sarif", outs[1], "--junit", outs[2], "--html", outs[3],
+                      trace],
                      timeout=300)
         problems = expect_status(result, EXIT_RACES)
         if "==" in result.stderr and "ERROR SUMMARY" in result.stderr:
@@ -1074,8 +1075,11 @@ def attach_cases():
         return case
 
     import test_faults
+    import test_html
+    import test_manners
 
-    return [(name, wrap(fn)) for name, fn in test_attach.CASES + test_faults.CASES]
+    cases = test_attach.CASES + test_faults.CASES + test_html.CASES + test_manners.CASES
+    return [(name, wrap(fn)) for name, fn in cases]
 
 
 def all_cases(interps):

@@ -7,6 +7,7 @@
 
 #include "code_table.h"
 #include "events.h"
+#include "lockorder.h"
 #include "u64map.h"
 #include "vclock.h"
 
@@ -25,6 +26,8 @@ struct hb_thread {
 	struct vclock vc;
 	uint32_t *held; /* lock indices, in acquisition order, repeated for recursion */
 	size_t nheld, held_cap;
+	uint32_t *held_stacks; /* where each of held[] was acquired */
+	size_t held_stacks_cap;
 	uint32_t name_stack; /* first stack with a frame outside the threading machinery */
 	int has_name_stack;
 };
@@ -109,6 +112,7 @@ struct hb {
 	size_t nraces, races_cap;
 	struct u64map race_by_hash;
 	uint32_t next_ordinal;
+	struct lockorder order; /* potential deadlocks */
 	/* counters */
 	uint64_t events, watched_dicts, truncated_stacks;
 	int out_of_memory;

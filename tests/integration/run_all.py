@@ -634,9 +634,9 @@ def sarif_problems(path, races):
     run0 = log["runs"][0]
     driver = run0["tool"]["driver"]
     if (driver["name"], driver["version"]) != ("pyrace", "0.1.0") or \
-            [r["id"] for r in driver["rules"]] != ["data-race"]:
+            [r["id"] for r in driver["rules"]] != ["data-race", "lock-order-inversion"]:
         problems.append("unexpected tool.driver: %r" % driver)
-    results = run0["results"]
+    results = [r for r in run0["results"] if r["ruleId"] != "lock-order-inversion"]
     if len(results) != len(races):
         problems.append("%d SARIF results for %d races" % (len(results), len(races)))
     by_id = {r["id"]: r for r in races}
@@ -754,6 +754,56 @@ def case_labs_junit(work):
     problems = expect_status(result, EXIT_OK)
     if not problems:
         problems += junit_problems(junit, [])
+    finish(result, problems)
+
+
+AB_BA = os.path.join("tests", "corpus", "deadlock_ab_ba.py")
+
+
+def case_labs_deadlock_formats(work):
+    """A potential deadlock in every format: text, JSON, SARIF (schema-valid, its own rule),
+    JUnit; a deadlock: suppression removes it and the run passes."""
+    report, sarif, junit = (os.path.join(work, n) for n in ("r.json", "r.sarif", "r.xml"))
+    result = run_two_variables("--json", report, "--sarif", sarif, "--junit", junit, program=AB_BA)
+    problems = expect_status(result, EXIT_RACES)
+    for line in ("WARNING: pyrace: lock-order inversion (potential deadlock)",
+                 "  Cycle in lock order graph: __main__.LOCK_A => __main__.LOCK_B => __main__.LOCK_A",
+                 "  Mutex __main__.LOCK_B acquired here while holding mutex __main__.LOCK_A in thread "
+                 "\"Thread-1 (a_then_b)\"",
+                 "  Mutex __main__.LOCK_A previously acquired by the same thread here:"):
+        if not any(l.startswith(line) for l in result.stderr.splitlines()):
+            problems.append("text report lacks %r" % line)
+    if not any(l.startswith("SUMMARY: pyrace: lock-order inversion (potential deadlock) __main__.LOCK_A")
+               for l in result.stderr.splitlines()):
+        problems.append("no SUMMARY line for the deadlock")
+    if problems:
+        finish(result, problems)
+    deadlocks = load_json(report)["deadlocks"]
+    if [d["locks"] for d in deadlocks] != [["__main__.LOCK_A", "__main__.LOCK_B"]]:
+        problems.append("deadlocks: %r" % deadlocks)
+    problems += sarif_problems(sarif, [])
+    if not problems:
+        log = load_json(sarif)
+        results = log["runs"][0]["results"]
+        if [(r["ruleId"], r["ruleIndex"]) for r in results] != [("lock-order-inversion", 1)] or \
+                results[0]["partialFingerprints"].get("pyraceDeadlockId/v1") != deadlocks[0]["id"] or \
+                len(results[0]["codeFlows"][0]["threadFlows"]) != 2:
+            problems.append("SARIF deadlock result wrong: %r" % results)
+    import xml.etree.ElementTree as ET
+    suite = ET.parse(os.path.join(ROOT, junit)).getroot()
+    failures = suite.findall("testcase/failure")
+    if suite.get("failures") != "1" or len(failures) != 1 or failures[0].get("type") != "lock-order-inversion" or \
+            ("Deadlock id: %s" % deadlocks[0]["id"]) not in (failures[0].text or ""):
+        problems.append("JUnit deadlock failure wrong")
+    finish(result, problems)
+    supp = write_text(work, "dl.supp", "deadlock:__main__.LOCK_B\n")
+    result = run_two_variables("--suppressions", supp, "--json", report, program=AB_BA)
+    problems = expect_status(result, EXIT_OK)
+    doc = load_json(report)
+    if doc["deadlocks"] or doc.get("suppressed_deadlocks") != 1:
+        problems.append("deadlocks %r, suppressed_deadlocks %r" % (doc["deadlocks"], doc.get("suppressed_deadlocks")))
+    if "      1 deadlock:__main__.LOCK_B (%s:1)" % supp not in result.stderr.splitlines():
+        problems.append("no hit count line for the deadlock: rule")
     finish(result, problems)
 
 
@@ -1003,6 +1053,8 @@ CLI_CASES = [
     ("labs: run --sarif -> valid SARIF 2.1.0 (schema), one result per race", labs_case(case_labs_sarif)),
     ("labs: run --junit -> JUnit XML, one failure per race; one passing case without races",
      labs_case(case_labs_junit)),
+    ("labs: a potential deadlock in text, JSON, SARIF (schema) and JUnit; deadlock: suppression",
+     labs_case(case_labs_deadlock_formats)),
     ("labs: --suppressions one of two variables -> exit 66, suppressed 1, hit counts, unused rules",
      labs_case(case_labs_suppress_one)),
     ("labs: --suppressions both variables (two files) -> exit 0", labs_case(case_labs_suppress_both)),

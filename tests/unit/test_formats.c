@@ -347,7 +347,7 @@ static void test_sarif_structure(void **state)
 	    {"len(d['runs'])", "1"},
 	    {"{k: v for k, v in d['runs'][0]['tool']['driver'].items() if k != 'rules'}",
 	     "{'name': 'pyrace', 'version': '0.1.0', 'semanticVersion': '0.1.0'}"},
-	    {"[r['id'] for r in d['runs'][0]['tool']['driver']['rules']]", "['data-race']"},
+	    {"[r['id'] for r in d['runs'][0]['tool']['driver']['rules']]", "['data-race', 'lock-order-inversion']"},
 	    {"d['runs'][0]['tool']['driver']['rules'][0]['defaultConfiguration']",
 	     "{'level': 'error'}"},
 	    {"'informationUri' in json.dumps(d)", "False"},

@@ -26,8 +26,8 @@ static void usage(FILE *out)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out, "\n'pyrace COMMAND --help' describes a command's options.\n"
-		     "Exit status: 0 no race, 66 races found, 1 usage or environment error,\n"
-		     "2 the target could not be traced.\n");
+		     "Exit status: 0 no race, 66 races or potential deadlocks found, 1 usage or\n"
+		     "environment error, 2 the target could not be traced.\n");
 }
 
 int main(int argc, char **argv)

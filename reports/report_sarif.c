@@ -8,8 +8,8 @@
 #include "json_write.h"
 #include "report.h"
 
-#define RULE_ID	     "data-race"
-#define FINGERPRINT  "pyraceRaceId/v1"
+#define RULE_ID		     "data-race"
+#define FINGERPRINT	     "pyraceRaceId/v1"
 #define DEADLOCK_RULE_ID     "lock-order-inversion"
 #define DEADLOCK_FINGERPRINT "pyraceDeadlockId/v1"
 #define DEADLOCK_SHORT	     "Lock-order inversion (potential deadlock)"

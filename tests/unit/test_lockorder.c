@@ -353,11 +353,12 @@ static struct report_lock_edge make_edge(const char *held, const char *acquired,
 					 const struct report_frame *hf,
 					 const struct report_frame *af)
 {
-	return (struct report_lock_edge){.held = held,
-					 .acquired = acquired,
-					 .thread = {tid, tid == 1 ? "Thread-1 (a)" : "Thread-2 (b)"},
-					 .held_stack = {hf, 1, 0},
-					 .acquired_stack = {af, 1, 0}};
+	return (struct report_lock_edge){
+	    .held = held,
+	    .acquired = acquired,
+	    .thread = {tid, tid == 1 ? "Thread-1 (a)" : "Thread-2 (b)"},
+	    .held_stack = {hf, 1, 0},
+	    .acquired_stack = {af, 1, 0}};
 }
 
 static void test_id_independent_of_rotation(void **state)

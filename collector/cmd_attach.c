@@ -28,9 +28,8 @@ static void attach_usage(FILE *out)
 	fprintf(out,
 		"  -h, --help           this text\n\n"
 		"Exit status: 0 no race (none left after suppressions and baselines), 66 races or\n"
-		"potential deadlocks found, 1 usage or environment error (no such process, not "
-		"permitted), 2 the process could\n"
-		"not be traced (not CPython, ...).\n");
+		"potential deadlocks found, 1 usage or environment error (no such process, not\n"
+		"permitted), 2 the process could not be traced (not CPython, ...).\n");
 }
 
 static int attach(int argc, char **argv, struct output_options *out)

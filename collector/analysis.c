@@ -350,6 +350,87 @@ static int compare_races(const void *x, const void *y)
 	return c ? c : strcmp(a->id, b->id);
 }
 
+/* The cycle from its least-named lock, so that its text does not depend on lock addresses. */
+static size_t first_edge(const char *const *held, size_t n)
+{
+	size_t start = 0;
+	for (size_t i = 1; i < n; i++)
+		if (strcmp(held[i], held[start]) < 0)
+			start = i;
+	return start;
+}
+
+static int build_deadlock(struct analysis *a, const struct lockorder_cycle *c,
+			  struct report_deadlock *out)
+{
+	const struct lockorder *lo = &a->hb.order;
+	const char *held[LOCKORDER_MAX_CYCLE];
+	for (size_t i = 0; i < c->n; i++)
+		held[i] = lock_name(a, lo->edges[c->edges[i]].from);
+	const char **locks = own(a, calloc(c->n, sizeof(*locks)));
+	struct report_lock_edge *edges = own(a, calloc(c->n, sizeof(*edges)));
+	if (!locks || !edges)
+		return -1;
+	size_t start = first_edge(held, c->n);
+	uint64_t least = UINT64_MAX;
+	for (size_t k = 0; k < c->n; k++) {
+		size_t i = (start + k) % c->n;
+		const struct lockorder_edge *e = &lo->edges[c->edges[i]];
+		locks[k] = held[i];
+		edges[k] = (struct report_lock_edge){
+		    .held = held[i],
+		    .acquired = held[(i + 1) % c->n],
+		    .thread = {.tid = a->hb.threads[e->thread].tid,
+			       .name = thread_name(a, e->thread)},
+		    .held_stack = build_stack(a, e->from_stack),
+		    .acquired_stack = build_stack(a, e->to_stack),
+		};
+		if (e->occurrences < least)
+			least = e->occurrences;
+	}
+	*out = (struct report_deadlock){
+	    .locks = locks, .nlocks = c->n, .edges = edges, .nedges = c->n, .occurrences = least};
+	report_deadlock_compute_id(out);
+	return 0;
+}
+
+static int compare_deadlocks(const void *x, const void *y)
+{
+	const struct report_deadlock *a = x, *b = y;
+	char ca[1024], cb[1024];
+	report_deadlock_cycle(a, ca, sizeof(ca));
+	report_deadlock_cycle(b, cb, sizeof(cb));
+	int c = strcmp(ca, cb);
+	return c ? c : strcmp(a->id, b->id);
+}
+
+/* One report per id: the same code taking locks made anew (one per object or per call) in the
+ * wrong order makes a cycle per lock pair, and one report says it all. */
+static void build_deadlocks(struct analysis *a)
+{
+	struct lockorder_cycle *cycles = calloc(LOCKORDER_MAX_CYCLES, sizeof(*cycles));
+	size_t n = cycles ? lockorder_cycles(&a->hb.order, cycles, LOCKORDER_MAX_CYCLES) : 0;
+	struct report_deadlock *out = own(a, calloc(n ? n : 1, sizeof(*out)));
+	size_t kept = 0;
+	for (size_t i = 0; out && i < n; i++) {
+		if (build_deadlock(a, &cycles[i], &out[kept]))
+			break;
+		size_t j = 0;
+		while (j < kept && strcmp(out[j].id, out[kept].id) != 0)
+			j++;
+		if (j < kept)
+			out[j].occurrences += out[kept].occurrences;
+		else
+			kept++;
+	}
+	free(cycles);
+	if (!out)
+		return;
+	qsort(out, kept, sizeof(*out), compare_deadlocks);
+	a->report.deadlocks = out;
+	a->report.ndeadlocks = kept;
+}
+
 static void build_report(struct analysis *a)
 {
 	struct report *r = &a->report;
@@ -405,6 +486,7 @@ static void build_report(struct analysis *a)
 	qsort(races, a->hb.nraces, sizeof(*races), compare_races);
 	r->races = races;
 	r->nraces = a->hb.nraces;
+	build_deadlocks(a);
 }
 
 struct analysis *analysis_of_trace(const char *path, char *why, size_t whylen, char *warning,
@@ -465,7 +547,7 @@ struct analysis *analysis_of_trace(const char *path, char *why, size_t whylen, c
 			 "the trace ends before its final record: the run was interrupted");
 	if (rc != 0 || !saw_stats)
 		a->stats.ended_early = 1;
-	if (a->hb.out_of_memory)
+	if (a->hb.out_of_memory || a->hb.order.out_of_memory)
 		snprintf(warning, warnlen, "out of memory during analysis: results are incomplete");
 	build_report(a);
 	return a;

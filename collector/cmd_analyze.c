@@ -13,7 +13,7 @@ static void analyze_usage(FILE *out)
 	fprintf(out,
 		"  -h, --help           this text\n\n"
 		"Exit status: 0 no race (none left after suppressions and baselines), 66 races\n"
-		"found, 1 usage error or unreadable trace.\n");
+		"or potential deadlocks found, 1 usage error or unreadable trace.\n");
 }
 
 static int analyze(int argc, char **argv, struct output_options *out)

@@ -25,12 +25,11 @@ static void attach_usage(FILE *out)
 		"  --debug-dir DIR      where build-id debug files live (default "
 		"/usr/lib/debug)\n" NO_READS_HELP);
 	fputs(OUTPUT_OPTIONS_HELP, out);
-	fprintf(
-	    out,
-	    "  -h, --help           this text\n\n"
-	    "Exit status: 0 no race (none left after suppressions and baselines), 66 races found,\n"
-	    "1 usage or environment error (no such process, not permitted), 2 the process could\n"
-	    "not be traced (not CPython, ...).\n");
+	fprintf(out,
+		"  -h, --help           this text\n\n"
+		"Exit status: 0 no race (none left after suppressions and baselines), 66 races or\n"
+		"potential deadlocks found, 1 usage or environment error (no such process, not\n"
+		"permitted), 2 the process could not be traced (not CPython, ...).\n");
 	fputs("\n" TRACING_HELP, out);
 }
 

@@ -24,8 +24,9 @@ static void run_usage(FILE *out)
 	fprintf(
 	    out,
 	    "  -h, --help           this text\n\n"
-	    "Exit status: 0 no race (none left after suppressions and baselines), 66 races found,\n"
-	    "1 usage or environment error, 2 the command could not be traced (it still runs).\n");
+	    "Exit status: 0 no race (none left after suppressions and baselines), 66 races or\n"
+	    "potential deadlocks found, 1 usage or environment error, 2 the command could not be\n"
+	    "traced (it still runs).\n");
 	fputs("\n" TRACING_HELP, out);
 }
 

@@ -67,8 +67,9 @@ enum {
 	"  --junit FILE         also write a JUnit XML test suite, one failure per race\n"         \
 	"  --html FILE          also write one self-contained HTML page: stacks with source,\n"    \
 	"                       locks and a timeline of the two threads for every race\n"          \
-	"  --suppressions FILE  leave out the races that FILE's rules match (race:GLOB,\n"         \
-	"                       race_top:GLOB, global:GLOB); may be repeated\n"                    \
+	"  --suppressions FILE  leave out the races and deadlocks that FILE's rules match\n"       \
+	"                       (race:GLOB, race_top:GLOB, global:GLOB, deadlock:GLOB); may be\n"  \
+	"                       repeated\n"                                                        \
 	"  --baseline OLD.json  leave out the races already in an earlier --json report, so\n"     \
 	"                       that only new races fail; may be repeated\n"                       \
 	"  --redact-keys        show dict keys as stable hashes (h:...) in every output: keys\n"   \
@@ -91,9 +92,10 @@ enum {
 int output_option(struct output_options *o, int opt, const char *arg);
 void output_options_free(struct output_options *o);
 
-/* Analyses a trace, leaves out suppressed and baselined races, prints the text report on
- * stderr, writes every requested file, and returns the exit status (0, 66 when a race is left,
- * or 1 when the trace cannot be read or a file cannot be written). The one place that applies
+/* Analyses a trace, leaves out suppressed and baselined races (and suppressed deadlocks), prints
+ * the text report on stderr, writes every requested file, and returns the exit status (0, 66
+ * when a race or a potential deadlock is left, or 1 when the trace cannot be read or a file
+ * cannot be written). The one place that applies
  * suppressions and baselines and renders every format. */
 int report_trace(const char *trace_path, const char *display_path, struct output_options *o);
 

@@ -56,6 +56,7 @@ void hb_init(struct hb *h, struct code_table *code)
 	u64map_init(&h->registry_clock);
 	u64map_init(&h->lockset_by_hash);
 	u64map_init(&h->race_by_hash);
+	lockorder_init(&h->order);
 }
 
 void hb_free(struct hb *h)
@@ -63,6 +64,7 @@ void hb_free(struct hb *h)
 	for (size_t i = 0; i < h->nthreads; i++) {
 		vclock_free(&h->threads[i].vc);
 		free(h->threads[i].held);
+		free(h->threads[i].held_stacks);
 	}
 	for (size_t i = 0; i < h->nlocks; i++)
 		vclock_free(&h->locks[i].vc);
@@ -93,6 +95,7 @@ void hb_free(struct hb *h)
 				 &h->test_frame_by_stack};
 	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
 		u64map_free(maps[i]);
+	lockorder_free(&h->order);
 }
 
 void hb_set_main_pid(struct hb *h, uint32_t pid)
@@ -212,11 +215,19 @@ static struct hb_lock *lock_of(struct hb *h, uint64_t addr)
 	return l;
 }
 
-static void push_held(struct hb *h, uint32_t t, uint32_t lock)
+static uint32_t epoch_of(const struct hb *h, uint32_t t)
+{
+	return vclock_get(&h->threads[t].vc, t);
+}
+
+static void push_held(struct hb *h, uint32_t t, uint32_t lock, uint32_t stack)
 {
 	struct hb_thread *th = &h->threads[t];
-	if (grow((void **)&th->held, &th->held_cap, th->nheld + 1, sizeof(*th->held), h))
+	if (grow((void **)&th->held, &th->held_cap, th->nheld + 1, sizeof(*th->held), h) ||
+	    grow((void **)&th->held_stacks, &th->held_stacks_cap, th->nheld + 1,
+		 sizeof(*th->held_stacks), h))
 		return;
+	th->held_stacks[th->nheld] = stack;
 	th->held[th->nheld++] = lock;
 }
 
@@ -227,6 +238,8 @@ static int pop_held(struct hb *h, uint32_t t, uint32_t lock)
 		if (th->held[i - 1] == lock) {
 			memmove(&th->held[i - 1], &th->held[i],
 				(th->nheld - i) * sizeof(*th->held));
+			memmove(&th->held_stacks[i - 1], &th->held_stacks[i],
+				(th->nheld - i) * sizeof(*th->held_stacks));
 			th->nheld--;
 			return 1;
 		}
@@ -235,11 +248,12 @@ static int pop_held(struct hb *h, uint32_t t, uint32_t lock)
 }
 
 /* A Lock may be released by a thread other than its holder (Condition waiters are): the holder
- * no longer holds it. */
+ * no longer holds it, and its next acquirer waited for the releaser. */
 static void release_held(struct hb *h, uint32_t t, uint32_t lock)
 {
 	if (pop_held(h, t, lock))
 		return;
+	lockorder_signal(&h->order, t, epoch_of(h, t), lock);
 	for (size_t other = 0; other < h->nthreads; other++)
 		if (pop_held(h, (uint32_t)other, lock))
 			return;
@@ -311,6 +325,7 @@ static void forget_lock(struct hb *h, uint64_t addr)
 	if (!slot)
 		return;
 	uint32_t lock = (uint32_t)(*slot - 1);
+	lockorder_lock_freed(&h->order, lock);
 	for (size_t t = 0; t < h->nthreads; t++)
 		while (pop_held(h, (uint32_t)t, lock))
 			;
@@ -373,11 +388,20 @@ static void on_sync(struct hb *h, const struct pyrace_event *e, uint32_t t)
 		    strcmp(innermost_function(h, e), "Thread._set_tstate_lock") == 0) {
 			l->sentinel = 1;
 			l->owner = t + 1;
+			lockorder_acquire(&h->order, t, epoch_of(h, t), lock, 0, NULL, NULL, 0, 0);
 			return;
 		}
-		note_sync(h, t, e, l->sentinel ? HB_SYNC_JOIN : HB_SYNC_ACQUIRE, lock);
-		if (!l->sentinel)
-			push_held(h, t, lock);
+		if (l->sentinel) {
+			note_sync(h, t, e, HB_SYNC_JOIN, lock);
+			lockorder_acquire(&h->order, t, epoch_of(h, t), lock, 0, NULL, NULL, 0, 0);
+			return;
+		}
+		note_sync(h, t, e, HB_SYNC_ACQUIRE, lock);
+		uint32_t stack =
+		    code_table_intern_stack(h->code, e->frames, e->nframes, e->truncated);
+		lockorder_acquire(&h->order, t, epoch_of(h, t), lock, stack, th->held,
+				  th->held_stacks, th->nheld, intern_lockset(h, t));
+		push_held(h, t, lock, stack);
 		return;
 	}
 	case PYSYNC_LOCK_FREED:
@@ -391,6 +415,8 @@ static void on_sync(struct hb *h, const struct pyrace_event *e, uint32_t t)
 		uint32_t lock = (uint32_t)(l - h->locks);
 		if (e->op == PYSYNC_RELEASE)
 			release_held(h, t, lock);
+		else
+			lockorder_signal(&h->order, t, epoch_of(h, t), lock);
 		/* a joiner lets go of the sentinel it acquired: nothing to show */
 		if (e->op == PYSYNC_THREAD_EXIT || !l->sentinel)
 			note_sync(h, t, e, e->op == PYSYNC_RELEASE ? HB_SYNC_RELEASE : HB_SYNC_EXIT,
@@ -407,6 +433,7 @@ static void on_sync(struct hb *h, const struct pyrace_event *e, uint32_t t)
 		if (slot)
 			*slot = idx + 1;
 		note_sync(h, t, e, HB_SYNC_SPAWN, e->obj);
+		lockorder_spawn(&h->order, t, epoch_of(h, t), e->obj);
 		tick(h, t);
 		return;
 	}
@@ -426,6 +453,7 @@ static void on_sync(struct hb *h, const struct pyrace_event *e, uint32_t t)
 			if (slot)
 				*slot = idx + 1;
 		}
+		lockorder_put(&h->order, t, epoch_of(h, t), e->obj, e->aux);
 		tick(h, t);
 		return;
 	}
@@ -435,6 +463,7 @@ static void on_sync(struct hb *h, const struct pyrace_event *e, uint32_t t)
 			return;
 		note_sync(h, t, e, HB_SYNC_GET, e->obj);
 		vclock_join(&th->vc, &h->vcs[*slot - 1]);
+		lockorder_get(&h->order, t, e->obj, e->aux);
 		/* the same object may wait in the queue several times: keep its clock until the
 		 * last of those puts has been taken */
 		uint64_t *pending = u64map_get(&h->channel_pending, e->obj, e->aux);
@@ -445,6 +474,7 @@ static void on_sync(struct hb *h, const struct pyrace_event *e, uint32_t t)
 		vclock_free(&h->vcs[*slot - 1]);
 		u64map_remove(&h->channel_clock, e->obj, e->aux);
 		u64map_remove(&h->channel_pending, e->obj, e->aux);
+		lockorder_channel_done(&h->order, e->obj, e->aux);
 		return;
 	}
 	case PYSYNC_REGISTRY_REMOVE:
@@ -469,6 +499,7 @@ static void on_thread_begin(struct hb *h, const struct pyrace_event *e)
 	h->threads[t].boot = e->obj;
 	h->threads[t].begin_seq = h->events;
 	note_sync(h, t, e, HB_SYNC_BEGIN, e->obj);
+	lockorder_begin(&h->order, t, e->obj);
 	uint64_t *slot = u64map_get(&h->spawn_clock, e->obj, 0);
 	if (slot) {
 		vclock_join(&h->threads[t].vc, &h->vcs[*slot - 1]);

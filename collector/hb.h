@@ -7,6 +7,7 @@
 
 #include "code_table.h"
 #include "events.h"
+#include "lockorder.h"
 #include "u64map.h"
 #include "vclock.h"
 
@@ -61,6 +62,8 @@ struct hb_thread {
 	struct vclock vc;
 	uint32_t *held; /* lock indices, in acquisition order, repeated for recursion */
 	size_t nheld, held_cap;
+	uint32_t *held_stacks; /* where each of held[] was acquired */
+	size_t held_stacks_cap;
 	uint32_t name_stack; /* first stack with a frame outside the threading machinery */
 	int has_name_stack;
 	uint64_t boot;	    /* boot pointer it began with, 0 for the main thread */
@@ -153,6 +156,7 @@ struct hb {
 	uint32_t next_ordinal;
 	struct u64map test_frame_by_stack; /* stack -> innermost test frame + 2, 1 for none */
 	uint32_t main_test_stack;	   /* the main thread's latest stack inside a test */
+	struct lockorder order;		   /* potential deadlocks */
 	/* counters */
 	uint64_t events, watched_dicts, truncated_stacks;
 	int out_of_memory;

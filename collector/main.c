@@ -28,8 +28,8 @@ static void usage(FILE *out)
 	fprintf(out, "\n  -h, --help   this text\n  --version    print pyrace's version\n\n"
 		     "'pyrace COMMAND --help' describes a command's options; man pyrace has it "
 		     "all.\n"
-		     "Exit status: 0 no race, 66 races found, 1 usage or environment error,\n"
-		     "2 the target could not be traced.\n"
+		     "Exit status: 0 no race, 66 races or potential deadlocks found, 1 usage or\n"
+		     "environment error, 2 the target could not be traced.\n"
 		     "Environment: PYRACE_RING_SIZE, PYRACE_CONSUMER_DELAY_MS (see pyrace run "
 		     "--help).\n");
 }

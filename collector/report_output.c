@@ -79,12 +79,34 @@ static int write_file(const struct report *r, const char *path, renderer render)
 	return rc ? -1 : 0;
 }
 
+/* Deadlocks are left out by `deadlock:` rules only: baselines hold races. `kept` receives the
+ * deadlocks left, owned by the caller. */
+static void filter_deadlocks(struct report *r, const struct report *full, struct output_options *o,
+			     struct report_deadlock **kept)
+{
+	struct report_deadlock *left =
+	    malloc((full->ndeadlocks ? full->ndeadlocks : 1) * sizeof(*left));
+
+	*kept = left;
+	if (!left)
+		return;
+	r->ndeadlocks = 0;
+	for (size_t i = 0; i < full->ndeadlocks && full->deadlocks; i++) {
+		if (suppressions_match_deadlock(&o->suppressions, &full->deadlocks[i]))
+			r->suppressed_deadlocks++;
+		else
+			left[r->ndeadlocks++] = full->deadlocks[i];
+	}
+	r->deadlocks = left;
+}
+
 /* The report without the races a suppression matches (each counted on its first matching rule)
  * or a baseline already holds; `kept` receives the races left and is owned by the caller. */
 static struct report filter(const struct report *full, struct output_options *o,
-			    struct report_race **kept)
+			    struct report_race **kept, struct report_deadlock **kept_deadlocks)
 {
 	struct report r = *full;
+	filter_deadlocks(&r, full, o, kept_deadlocks);
 	struct report_race *left = malloc((full->nraces ? full->nraces : 1) * sizeof(*left));
 
 	*kept = left;
@@ -118,21 +140,55 @@ static char *redacted(const char *text, size_t len)
 	return out;
 }
 
-/* A lock name such as LOCKS['k'] with its key replaced by the key's hash; the new string is
- * added to `owned`. */
-static void redact_name(const char **name, char **owned, size_t *nowned)
+/* The key in a lock name such as LOCKS['k'] replaced by its hash; NULL when it has none. */
+static char *redacted_lock(const char *name)
 {
-	const char *open = strchr(*name, '[');
+	const char *open = strchr(name, '[');
 	const char *close = open ? strrchr(open, ']') : NULL;
 	char *hash = close ? redacted(open + 1, (size_t)(close - open - 1)) : NULL;
-	if (!hash)
-		return;
 	char *out = NULL;
-	if (asprintf(&out, "%.*s[%s]", (int)(open - *name), *name, hash) > 0) {
-		owned[(*nowned)++] = out;
-		*name = out;
-	}
+	if (hash && asprintf(&out, "%.*s[%s]", (int)(open - name), name, hash) < 0)
+		out = NULL;
 	free(hash);
+	return out;
+}
+
+static void redact_lock_name(const char **name, char **owned, size_t *nowned)
+{
+	char *r = redacted_lock(*name);
+	if (r) {
+		owned[(*nowned)++] = r;
+		*name = r;
+	}
+}
+
+/* Lock names in deadlocks, the same way; the copies of the name arrays made go to `owned` too
+ * (3 * nlocks + 2 per deadlock at most). */
+static void redact_deadlocks(struct report_deadlock *d, size_t n, char **owned, size_t *nowned)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char **locks = calloc(d[i].nlocks ? d[i].nlocks : 1, sizeof(*locks));
+		struct report_lock_edge *edges =
+		    calloc(d[i].nedges ? d[i].nedges : 1, sizeof(*edges));
+		if (!locks || !edges) {
+			free(locks);
+			free(edges);
+			continue;
+		}
+		owned[(*nowned)++] = (char *)locks;
+		owned[(*nowned)++] = (char *)edges;
+		for (size_t l = 0; l < d[i].nlocks; l++) {
+			locks[l] = d[i].locks[l];
+			redact_lock_name(&locks[l], owned, nowned);
+		}
+		for (size_t e = 0; e < d[i].nedges; e++) {
+			edges[e] = d[i].edges[e];
+			redact_lock_name(&edges[e].held, owned, nowned);
+			redact_lock_name(&edges[e].acquired, owned, nowned);
+		}
+		d[i].locks = locks;
+		d[i].edges = edges;
+	}
 }
 
 /* Strings redact_keys() may make for one race. */
@@ -157,10 +213,10 @@ static void redact_keys(struct report_race *races, size_t n, char **owned, size_
 		for (size_t s = 0; s < 2; s++) {
 			const char **names = (const char **)sides[s]->locks_held;
 			for (size_t l = 0; l < sides[s]->nlocks; l++)
-				redact_name(&names[l], owned, nowned);
+				redact_lock_name(&names[l], owned, nowned);
 			struct report_sync *syncs = (struct report_sync *)sides[s]->syncs;
 			for (size_t k = 0; k < sides[s]->nsyncs; k++)
-				redact_name(&syncs[k].object, owned, nowned);
+				redact_lock_name(&syncs[k].object, owned, nowned);
 		}
 	}
 }
@@ -178,19 +234,26 @@ int report_trace(const char *trace_path, const char *display_path, struct output
 		fprintf(stderr, "pyrace: warning: %s: %s; analysed up to the last complete event\n",
 			display_path, warning);
 	struct report_race *kept;
-	struct report r = filter(analysis_report(a), o, &kept);
+	struct report_deadlock *kept_deadlocks;
+	struct report r = filter(analysis_report(a), o, &kept, &kept_deadlocks);
 	char **owned = NULL;
 	size_t nowned = 0;
 	if (o->redact_keys) {
 		size_t room = 0;
 		for (size_t i = 0; i < r.nraces; i++)
 			room += redaction_room(&r.races[i]);
+		for (size_t i = 0; i < r.ndeadlocks; i++)
+			room += 2 + 3 * r.deadlocks[i].nlocks;
 		owned = calloc(room ? room : 1, sizeof(*owned));
-		if (owned)
+		if (owned) {
 			redact_keys(kept, r.nraces, owned, &nowned);
+			if (kept_deadlocks)
+				redact_deadlocks(kept_deadlocks, r.ndeadlocks, owned, &nowned);
+		}
 	}
 	report_write_text(&r, stderr, isatty(STDERR_FILENO));
-	int rc = r.nraces ? EXIT_RACES : EXIT_NO_RACES;
+	/* a potential deadlock fails a run as a race does: either is a concurrency bug to fix */
+	int rc = r.nraces || r.ndeadlocks ? EXIT_RACES : EXIT_NO_RACES;
 	if (o->json && write_file(&r, o->json, report_write_json))
 		rc = EXIT_USAGE;
 	if (o->sarif && write_file(&r, o->sarif, report_write_sarif))
@@ -203,6 +266,7 @@ int report_trace(const char *trace_path, const char *display_path, struct output
 		free(owned[i]);
 	free(owned);
 	free(kept);
+	free(kept_deadlocks);
 	analysis_free(a);
 	return rc;
 }

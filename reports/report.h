@@ -41,8 +41,8 @@ struct report_access {
 	size_t nlocks;
 	struct report_stack stack;
 	const char *test; /* pytest node id of the test it happened during, or NULL */
-	uint64_t seq;	/* position of the access's event in the trace, from 1; 0 unknown */
-	uint64_t ts_ns; /* monotonic clock at the access; 0 unknown */
+	uint64_t seq;	  /* position of the access's event in the trace, from 1; 0 unknown */
+	uint64_t ts_ns;	  /* monotonic clock at the access; 0 unknown */
 	/* the thread's last sync events up to the moment the race was seen (the later access of
 	 * the pair), oldest first: on the earlier side they may follow its access */
 	const struct report_sync *syncs;
@@ -66,6 +66,25 @@ struct report_race {
 	uint64_t occurrences;
 };
 
+/* One edge of a lock-order cycle: a thread acquired `acquired` while it held `held`. */
+struct report_lock_edge {
+	const char *held, *acquired; /* lock names, as in locks_held */
+	struct report_thread thread;
+	struct report_stack held_stack;	    /* where `held` was acquired */
+	struct report_stack acquired_stack; /* where `acquired` was acquired, `held` held */
+};
+
+/* A lock-order inversion: locks taken in a cycle by different threads, so that each could
+ * hold one lock of the cycle and wait for the next. */
+struct report_deadlock {
+	char id[17];		  /* 16 hex digits, stable across runs and machines */
+	const char *const *locks; /* the cycle: edges[i] goes from locks[i] to locks[i + 1] */
+	size_t nlocks;
+	const struct report_lock_edge *edges;
+	size_t nedges;	      /* == nlocks */
+	uint64_t occurrences; /* times the least taken edge of the cycle was taken */
+};
+
 struct report_target {
 	int pid;
 	const char *const *argv;
@@ -87,9 +106,10 @@ struct report_stats {
 	int no_reads; /* --no-reads: reads were not recorded, only write-write races can be found */
 };
 
-/* One suppression rule and how many races it removed, for the text report's closing lines. */
+/* One suppression rule and how many races or deadlocks it removed, for the text report's closing
+ * lines. */
 struct report_suppression {
-	const char *type;    /* "race", "race_top" or "global" */
+	const char *type;    /* "race", "race_top", "global" or "deadlock" */
 	const char *pattern; /* the glob after the colon */
 	const char *file;    /* the suppressions file and line it came from */
 	int line;
@@ -101,8 +121,11 @@ struct report {
 	struct report_stats stats;
 	const struct report_race *races; /* what is left after suppressions and baselines */
 	size_t nraces;
+	const struct report_deadlock *deadlocks; /* likewise */
+	size_t ndeadlocks;
 	uint64_t suppressed; /* races removed by a suppression */
-	uint64_t baselined;  /* races removed because a baseline report already had their id */
+	uint64_t suppressed_deadlocks;
+	uint64_t baselined; /* races removed because a baseline report already had their id */
 	/* every rule loaded (hits 0 when unused); nsuppressions 0 when none was given */
 	const struct report_suppression *suppressions;
 	size_t nsuppressions;
@@ -115,6 +138,13 @@ void report_variable_name(const struct report_variable *v, char *buf, size_t len
  * name, function, line), so that ids survive moving the code to another directory or machine. */
 void report_race_compute_id(struct report_race *race);
 
+/* Computes deadlock->id from the lock names that are names (not addresses) and the innermost
+ * frames of both stacks of every edge, whichever lock the cycle is written from. */
+void report_deadlock_compute_id(struct report_deadlock *deadlock);
+
+/* "__main__.A => __main__.B => __main__.A" into buf. */
+void report_deadlock_cycle(const struct report_deadlock *deadlock, char *buf, size_t len);
+
 /* The JSON document of ../shared/spec/report.md (schema pyrace-report/1). 0 on success. */
 int report_write_json(const struct report *r, FILE *out);
 
@@ -124,6 +154,9 @@ void report_write_text(const struct report *r, FILE *out, int color);
 
 /* The text block of one race (from separator to separator), without colours. */
 void report_write_race_text(const struct report_race *race, FILE *out);
+
+/* The same for one deadlock. */
+void report_write_deadlock_text(const struct report_deadlock *deadlock, FILE *out);
 
 /* A SARIF 2.1.0 log: one result per race, rule "data-race", both stacks as a code flow (one
  * thread flow per access, outermost frame first) and as stacks (innermost first). 0 on

@@ -1,7 +1,9 @@
-/* Names a raced-on variable as a Python programmer would write it and derives stable race ids. */
+/* Names a raced-on variable as a Python programmer would write it and derives stable race and
+ * deadlock ids. */
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "report.h"
@@ -156,4 +158,73 @@ void report_race_compute_id(struct report_race *race)
 	fnv1a(&h, "", 1);
 	fnv1a(&h, hi, strlen(hi));
 	snprintf(race->id, sizeof race->id, "%016" PRIx64, h);
+}
+
+/* A lock's name goes into a deadlock id only when it names something in the program: an
+ * address changes from run to run. */
+static bool is_named_lock(const char *name)
+{
+	return name && strncmp(name, "lock@", 5) != 0;
+}
+
+static void edge_key(const struct report_lock_edge *e, char *buf, size_t len)
+{
+	char held[2048], acquired[2048];
+
+	frame_key(&e->held_stack, held, sizeof held);
+	frame_key(&e->acquired_stack, acquired, sizeof acquired);
+	snprintf(buf, len, "%s%c%s%c%s%c%s", is_named_lock(e->held) ? e->held : "", 0,
+		 is_named_lock(e->acquired) ? e->acquired : "", 0, held, 0, acquired);
+}
+
+/* Like a race id: NUL-separated parts, each edge "held NUL acquired NUL held-frame NUL
+ * acquired-frame", edges in cycle order from the one whose key is least, so the id does not
+ * depend on where the analysis happened to start the cycle. */
+void report_deadlock_compute_id(struct report_deadlock *deadlock)
+{
+	enum { KEY = 5200 };
+	size_t n = deadlock->edges ? deadlock->nedges : 0;
+	char(*keys)[KEY] = n ? calloc(n, KEY) : NULL;
+	size_t lens[16] = {0}, start = 0;
+	uint64_t h = FNV_OFFSET;
+
+	if (n > sizeof lens / sizeof lens[0] || (n && !keys))
+		n = 0; /* out of memory, or longer than any cycle made: an id from the names alone
+			*/
+	for (size_t i = 0; i < n; i++) {
+		edge_key(&deadlock->edges[i], keys[i], KEY);
+		lens[i] = 0;
+		for (int parts = 0; parts < 4 && lens[i] < KEY; parts++)
+			lens[i] += strnlen(keys[i] + lens[i], KEY - lens[i]) + 1;
+		if (lens[i] > KEY)
+			lens[i] = KEY;
+		if (memcmp(keys[i], keys[start], KEY) < 0)
+			start = i;
+	}
+	fnv1a(&h, "deadlock", 9);
+	for (size_t k = 0; k < n; k++) {
+		size_t i = (start + k) % n;
+		fnv1a(&h, keys[i], lens[i]);
+	}
+	if (n == 0)
+		for (size_t i = 0; i < deadlock->nlocks && deadlock->locks; i++)
+			if (is_named_lock(deadlock->locks[i]))
+				fnv1a(&h, deadlock->locks[i], strlen(deadlock->locks[i]) + 1);
+	free(keys);
+	snprintf(deadlock->id, sizeof deadlock->id, "%016" PRIx64, h);
+}
+
+void report_deadlock_cycle(const struct report_deadlock *deadlock, char *buf, size_t len)
+{
+	struct sink s = {.buf = buf, .len = len};
+
+	if (!buf || len == 0)
+		return;
+	for (size_t i = 0; i <= deadlock->nlocks && deadlock->locks && deadlock->nlocks; i++) {
+		const char *name = deadlock->locks[i % deadlock->nlocks];
+		if (i > 0)
+			put(&s, " => ", 4);
+		put_escaped(&s, name ? name : "?", false);
+	}
+	buf[s.full ? trim_partial_utf8(buf, s.pos) : s.pos] = '\0';
 }

@@ -6,6 +6,22 @@
 #include "json_write.h"
 #include "report.h"
 
+static void write_stack(struct json_writer *j, const char *key, const struct report_stack *st)
+{
+	jw_open(j, key, '[');
+	for (size_t i = 0; i < st->nframes && st->frames; i++) {
+		const struct report_frame *f = &st->frames[i];
+
+		jw_open(j, NULL, '{');
+		jw_str(j, "file", f->file);
+		jw_str(j, "function", f->function);
+		/* -1 (unknown) stays a number so that consumers can rely on the type */
+		jw_int(j, "line", f->line);
+		jw_close(j, '}');
+	}
+	jw_close(j, ']');
+}
+
 static void write_access(struct json_writer *j, const char *key, const struct report_access *a)
 {
 	jw_open(j, key, '{');
@@ -18,18 +34,7 @@ static void write_access(struct json_writer *j, const char *key, const struct re
 	for (size_t i = 0; i < a->nlocks && a->locks_held; i++)
 		jw_str(j, NULL, a->locks_held[i]);
 	jw_close(j, ']');
-	jw_open(j, "stack", '[');
-	for (size_t i = 0; i < a->stack.nframes && a->stack.frames; i++) {
-		const struct report_frame *f = &a->stack.frames[i];
-
-		jw_open(j, NULL, '{');
-		jw_str(j, "file", f->file);
-		jw_str(j, "function", f->function);
-		/* -1 (unknown) stays a number so that consumers can rely on the type */
-		jw_int(j, "line", f->line);
-		jw_close(j, '}');
-	}
-	jw_close(j, ']');
+	write_stack(j, "stack", &a->stack);
 	if (a->stack.truncated)
 		jw_bool(j, "stack_truncated", true);
 	if (a->test)
@@ -55,6 +60,38 @@ static void write_race(struct json_writer *j, const struct report_race *race)
 	write_access(j, "current", &race->current);
 	write_access(j, "previous", &race->previous);
 	jw_u64(j, "occurrences", race->occurrences);
+	jw_close(j, '}');
+}
+
+static void write_deadlock(struct json_writer *j, const struct report_deadlock *d)
+{
+	jw_open(j, NULL, '{');
+	jw_member(j, "id");
+	json_write_string_n(j->out, d->id, strnlen(d->id, sizeof d->id));
+	jw_open(j, "locks", '[');
+	for (size_t i = 0; i < d->nlocks && d->locks; i++)
+		jw_str(j, NULL, d->locks[i]);
+	jw_close(j, ']');
+	jw_open(j, "edges", '[');
+	for (size_t i = 0; i < d->nedges && d->edges; i++) {
+		const struct report_lock_edge *e = &d->edges[i];
+		jw_open(j, NULL, '{');
+		jw_str(j, "held", e->held);
+		jw_str(j, "acquired", e->acquired);
+		jw_open(j, "thread", '{');
+		jw_u64(j, "tid", e->thread.tid);
+		jw_str(j, "name", e->thread.name);
+		jw_close(j, '}');
+		write_stack(j, "held_stack", &e->held_stack);
+		if (e->held_stack.truncated)
+			jw_bool(j, "held_stack_truncated", true);
+		write_stack(j, "acquired_stack", &e->acquired_stack);
+		if (e->acquired_stack.truncated)
+			jw_bool(j, "acquired_stack_truncated", true);
+		jw_close(j, '}');
+	}
+	jw_close(j, ']');
+	jw_u64(j, "occurrences", d->occurrences);
 	jw_close(j, '}');
 }
 
@@ -101,8 +138,12 @@ int report_write_json(const struct report *r, FILE *out)
 		write_race(&j, &r->races[i]);
 	jw_close(&j, ']');
 	jw_open(&j, "deadlocks", '[');
+	for (size_t i = 0; i < r->ndeadlocks && r->deadlocks; i++)
+		write_deadlock(&j, &r->deadlocks[i]);
 	jw_close(&j, ']');
 	jw_u64(&j, "suppressed", r->suppressed);
+	if (r->suppressed_deadlocks)
+		jw_u64(&j, "suppressed_deadlocks", r->suppressed_deadlocks);
 	jw_u64(&j, "baselined", r->baselined);
 	jw_close(&j, '}');
 	fputc('\n', out);

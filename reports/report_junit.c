@@ -194,11 +194,41 @@ static void put_race(FILE *out, const struct report_race *race)
 	free(text);
 }
 
+static void put_deadlock(FILE *out, const struct report_deadlock *d)
+{
+	char cycle[2048];
+	char *text = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&text, &len);
+
+	if (m) {
+		report_write_deadlock_text(d, m);
+		fclose(m);
+	}
+	report_deadlock_cycle(d, cycle, sizeof cycle);
+	fputs("  <testcase classname=\"pyrace.deadlock\" name=\"", out);
+	put_xml(out, cycle, true);
+	if (d->nedges > 0 && d->edges) {
+		fputs(" at ", out);
+		put_location(out, &d->edges[0].acquired_stack);
+	}
+	fputs("\" time=\"0\">\n    <failure type=\"lock-order-inversion\" message=\"lock-order "
+	      "inversion (potential deadlock): ",
+	      out);
+	put_xml(out, cycle, true);
+	fputs("\">", out);
+	put_xml(out, text ? text : cycle, false);
+	fputs("</failure>\n  </testcase>\n", out);
+	free(text);
+}
+
 int report_write_junit(const struct report *r, FILE *out)
 {
 	char time[64];
 	double d = r->stats.duration_s;
 	size_t nraces = r->races ? r->nraces : 0;
+	size_t ndeadlocks = r->deadlocks ? r->ndeadlocks : 0;
+	size_t failures = nraces + ndeadlocks;
 
 	/* a decimal comma would not be a number to JUnit readers */
 	snprintf(time, sizeof time, "%.3f", d >= 0 && d < 1e12 ? d : 0.0);
@@ -209,11 +239,13 @@ int report_write_junit(const struct report *r, FILE *out)
 	fprintf(out,
 		"<testsuite name=\"pyrace\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" "
 		"skipped=\"0\" time=\"%s\">\n",
-		nraces ? nraces : 1, nraces, time);
+		failures ? failures : 1, failures, time);
 	put_properties(out, r);
 	for (size_t i = 0; i < nraces; i++)
 		put_race(out, &r->races[i]);
-	if (nraces == 0)
+	for (size_t i = 0; i < ndeadlocks; i++)
+		put_deadlock(out, &r->deadlocks[i]);
+	if (failures == 0)
 		fprintf(out,
 			"  <testcase classname=\"pyrace\" name=\"no data races\" time=\"%s\"/>\n",
 			time);

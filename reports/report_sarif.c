@@ -8,8 +8,15 @@
 #include "json_write.h"
 #include "report.h"
 
-#define RULE_ID	     "data-race"
-#define FINGERPRINT  "pyraceRaceId/v1"
+#define RULE_ID		     "data-race"
+#define FINGERPRINT	     "pyraceRaceId/v1"
+#define DEADLOCK_RULE_ID     "lock-order-inversion"
+#define DEADLOCK_FINGERPRINT "pyraceDeadlockId/v1"
+#define DEADLOCK_SHORT	     "Lock-order inversion (potential deadlock)"
+#define DEADLOCK_FULL                                                                              \
+	"Threads take the same locks in orders that form a cycle, each while holding the one "     \
+	"before it; in another schedule each can hold one lock of the cycle and wait forever for " \
+	"the next."
 #define SARIF_SCHEMA "https://json.schemastore.org/sarif-2.1.0.json"
 #define RULE_SHORT   "Data race on a Python global"
 #define RULE_FULL                                                                                  \
@@ -290,6 +297,112 @@ static void write_result(struct json_writer *j, const struct report_race *race)
 	free(msg);
 }
 
+/* An edge as an access: the acquisition of the new lock, with the held one among locks held. */
+static struct report_access edge_access(const struct report_lock_edge *e)
+{
+	return (struct report_access){.op = "acquire",
+				      .thread = e->thread,
+				      .locks_held = &e->held,
+				      .nlocks = 1,
+				      .stack = e->acquired_stack};
+}
+
+static char *deadlock_message(const struct report_deadlock *d, const char *cycle)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+
+	if (!m)
+		return NULL;
+	fprintf(m, "Lock-order inversion (potential deadlock): %s", cycle);
+	for (size_t i = 0; i < d->nedges && d->edges; i++) {
+		struct report_access a = edge_access(&d->edges[i]);
+		fprintf(m, "; %s acquired while holding %s: ", d->edges[i].acquired,
+			d->edges[i].held);
+		describe_access(m, &a);
+	}
+	fputc('.', m);
+	if (d->occurrences > 1)
+		fprintf(m, " Seen %" PRIu64 " times.", d->occurrences);
+	if (fclose(m) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static void write_deadlock_result(struct json_writer *j, const struct report_deadlock *d)
+{
+	char cycle[2048], flow_id[32];
+	size_t n = d->edges ? d->nedges : 0;
+
+	report_deadlock_cycle(d, cycle, sizeof cycle);
+	char *msg = deadlock_message(d, cycle);
+	jw_open(j, NULL, '{');
+	jw_str(j, "ruleId", DEADLOCK_RULE_ID);
+	jw_int(j, "ruleIndex", 1);
+	jw_str(j, "level", "error");
+	write_text_message(j, "message", msg ? msg : cycle);
+	if (n > 0 && d->edges[0].acquired_stack.nframes > 0 && d->edges[0].acquired_stack.frames) {
+		jw_open(j, "locations", '[');
+		jw_open(j, NULL, '{');
+		write_frame_location(j, &d->edges[0].acquired_stack.frames[0]);
+		jw_close(j, '}');
+		jw_close(j, ']');
+	}
+	jw_open(j, "partialFingerprints", '{');
+	jw_member(j, DEADLOCK_FINGERPRINT);
+	json_write_string_n(j->out, d->id, strnlen(d->id, sizeof d->id));
+	jw_close(j, '}');
+	if (n > 0) {
+		jw_open(j, "codeFlows", '[');
+		jw_open(j, NULL, '{');
+		jw_open(j, "threadFlows", '[');
+		for (size_t i = 0; i < n; i++) {
+			struct report_access a = edge_access(&d->edges[i]);
+			snprintf(flow_id, sizeof flow_id, "edge-%zu", i + 1);
+			write_thread_flow(j, flow_id, &a, d->edges[i].acquired, false);
+		}
+		jw_close(j, ']');
+		jw_close(j, '}');
+		jw_close(j, ']');
+		jw_open(j, "stacks", '[');
+		for (size_t i = 0; i < n; i++) {
+			struct report_access a = edge_access(&d->edges[i]);
+			write_stack(j, &a, d->edges[i].acquired, false);
+		}
+		jw_close(j, ']');
+	}
+	if (d->occurrences >= 1)
+		jw_u64(j, "occurrenceCount", d->occurrences);
+	jw_open(j, "properties", '{');
+	jw_member(j, "id");
+	json_write_string_n(j->out, d->id, strnlen(d->id, sizeof d->id));
+	jw_str(j, "cycle", cycle);
+	jw_open(j, "locks", '[');
+	for (size_t i = 0; i < d->nlocks && d->locks; i++)
+		jw_str(j, NULL, d->locks[i]);
+	jw_close(j, ']');
+	jw_close(j, '}');
+	jw_close(j, '}');
+	free(msg);
+}
+
+static void write_rule(struct json_writer *j, const char *id, const char *name, const char *brief,
+		       const char *full)
+{
+	jw_open(j, NULL, '{');
+	jw_str(j, "id", id);
+	jw_str(j, "name", name);
+	write_text_message(j, "shortDescription", brief);
+	write_text_message(j, "fullDescription", full);
+	jw_open(j, "defaultConfiguration", '{');
+	jw_str(j, "level", "error");
+	jw_close(j, '}');
+	jw_close(j, '}');
+}
+
 static void write_driver(struct json_writer *j)
 {
 	jw_open(j, "tool", '{');
@@ -298,15 +411,8 @@ static void write_driver(struct json_writer *j)
 	jw_str(j, "version", PYRACE_VERSION);
 	jw_str(j, "semanticVersion", PYRACE_VERSION);
 	jw_open(j, "rules", '[');
-	jw_open(j, NULL, '{');
-	jw_str(j, "id", RULE_ID);
-	jw_str(j, "name", "DataRace");
-	write_text_message(j, "shortDescription", RULE_SHORT);
-	write_text_message(j, "fullDescription", RULE_FULL);
-	jw_open(j, "defaultConfiguration", '{');
-	jw_str(j, "level", "error");
-	jw_close(j, '}');
-	jw_close(j, '}');
+	write_rule(j, RULE_ID, "DataRace", RULE_SHORT, RULE_FULL);
+	write_rule(j, DEADLOCK_RULE_ID, "LockOrderInversion", DEADLOCK_SHORT, DEADLOCK_FULL);
 	jw_close(j, ']');
 	jw_close(j, '}');
 	jw_close(j, '}');
@@ -371,6 +477,8 @@ int report_write_sarif(const struct report *r, FILE *out)
 	jw_open(&j, "results", '[');
 	for (size_t i = 0; i < r->nraces && r->races; i++)
 		write_result(&j, &r->races[i]);
+	for (size_t i = 0; i < r->ndeadlocks && r->deadlocks; i++)
+		write_deadlock_result(&j, &r->deadlocks[i]);
 	jw_close(&j, ']');
 	write_run_properties(&j, r);
 	jw_close(&j, '}');

@@ -64,6 +64,19 @@ static void put_frame(FILE *out, const struct report_frame *f)
 		fprintf(out, ":%d", f->line);
 }
 
+static void put_stack(FILE *out, const struct report_stack *st)
+{
+	for (size_t i = 0; i < st->nframes && st->frames; i++) {
+		fprintf(out, "    #%zu ", i);
+		put_frame(out, &st->frames[i]);
+		fputc('\n', out);
+	}
+	if (st->truncated)
+		fputs("    ...\n", out);
+	else if (st->nframes == 0 || !st->frames)
+		fputs("    <no Python frames>\n", out);
+}
+
 static void put_access(FILE *out, const struct style *c, const struct report_access *a,
 		       const char *var, bool previous)
 {
@@ -81,16 +94,7 @@ static void put_access(FILE *out, const struct style *c, const struct report_acc
 		fprintf(out, " by thread (tid %" PRIu32 "):%s\n", a->thread.tid, c->reset);
 	}
 
-	const struct report_stack *st = &a->stack;
-	for (size_t i = 0; i < st->nframes && st->frames; i++) {
-		fprintf(out, "    #%zu ", i);
-		put_frame(out, &st->frames[i]);
-		fputc('\n', out);
-	}
-	if (st->truncated)
-		fputs("    ...\n", out);
-	else if (st->nframes == 0 || !st->frames)
-		fputs("    <no Python frames>\n", out);
+	put_stack(out, &a->stack);
 
 	fprintf(out, "  %sLocks held: ", c->dim);
 	if (a->nlocks == 0 || !a->locks_held)
@@ -130,14 +134,52 @@ static void put_race(FILE *out, const struct style *c, const struct report_race 
 	fprintf(out, "  Race id: %.16s\n%s\n", race->id, SEPARATOR);
 }
 
-static void put_summary(FILE *out, const struct report_race *race)
+static void put_thread(FILE *out, const struct report_thread *t)
 {
-	char var[1024];
-	const struct report_stack *st = &race->current.stack;
+	if (t->name) {
+		fputs("thread \"", out);
+		put_text(out, t->name);
+		fprintf(out, "\" (tid %" PRIu32 ")", t->tid);
+	} else {
+		fprintf(out, "thread (tid %" PRIu32 ")", t->tid);
+	}
+}
 
-	report_variable_name(&race->variable, var, sizeof var);
-	fputs("SUMMARY: pyrace: data race on ", out);
-	put_text(out, var);
+/* Like ThreadSanitizer's: the cycle, then per edge where the new lock was taken and where the
+ * held one had been. */
+static void put_deadlock(FILE *out, const struct style *c, const struct report_deadlock *d)
+{
+	char cycle[2048];
+
+	report_deadlock_cycle(d, cycle, sizeof cycle);
+	fprintf(out, "%s\n%sWARNING: pyrace: lock-order inversion (potential deadlock)%s\n",
+		SEPARATOR, c->warning, c->reset);
+	fputs("  Cycle in lock order graph: ", out);
+	put_text(out, cycle);
+	fputs("\n\n", out);
+	for (size_t i = 0; i < d->nedges && d->edges; i++) {
+		const struct report_lock_edge *e = &d->edges[i];
+		fprintf(out, "  %sMutex ", c->header);
+		put_text(out, e->acquired);
+		fputs(" acquired here while holding mutex ", out);
+		put_text(out, e->held);
+		fputs(" in ", out);
+		put_thread(out, &e->thread);
+		fprintf(out, ":%s\n", c->reset);
+		put_stack(out, &e->acquired_stack);
+		fprintf(out, "\n  %sMutex ", c->header);
+		put_text(out, e->held);
+		fprintf(out, " previously acquired by the same thread here:%s\n", c->reset);
+		put_stack(out, &e->held_stack);
+		fputc('\n', out);
+	}
+	if (d->occurrences > 1)
+		fprintf(out, "  Seen %" PRIu64 " times.\n", d->occurrences);
+	fprintf(out, "  Deadlock id: %.16s\n%s\n", d->id, SEPARATOR);
+}
+
+static void put_location(FILE *out, const struct report_stack *st)
+{
 	if (st->nframes == 0 || !st->frames) {
 		fputs(" (no Python frames)\n", out);
 		return;
@@ -152,6 +194,30 @@ static void put_summary(FILE *out, const struct report_race *race)
 	fputs(" in ", out);
 	put_text(out, f->function);
 	fputc('\n', out);
+}
+
+static void put_deadlock_summary(FILE *out, const struct report_deadlock *d)
+{
+	char cycle[2048];
+
+	report_deadlock_cycle(d, cycle, sizeof cycle);
+	fputs("SUMMARY: pyrace: lock-order inversion (potential deadlock) ", out);
+	put_text(out, cycle);
+	if (d->nedges == 0 || !d->edges)
+		fputc('\n', out);
+	else
+		put_location(out, &d->edges[0].acquired_stack);
+}
+
+static void put_summary(FILE *out, const struct report_race *race)
+{
+	char var[1024];
+	const struct report_stack *st = &race->current.stack;
+
+	report_variable_name(&race->variable, var, sizeof var);
+	fputs("SUMMARY: pyrace: data race on ", out);
+	put_text(out, var);
+	put_location(out, st);
 }
 
 /* Lost events and an early end are never hidden: a clean result from a partial trace would be a
@@ -171,9 +237,15 @@ static void put_counts(FILE *out, const struct style *c, const struct report *r)
 		plural(st->lost_events, "lost event", "lost events"));
 	if (r->nraces == 0)
 		fputc(')', out);
+	if (r->ndeadlocks > 0)
+		fprintf(out, "; %zu %s", r->ndeadlocks,
+			plural(r->ndeadlocks, "potential deadlock", "potential deadlocks"));
 	if (r->suppressed > 0)
 		fprintf(out, "; %" PRIu64 " %s suppressed", r->suppressed,
 			plural(r->suppressed, "race", "races"));
+	if (r->suppressed_deadlocks > 0)
+		fprintf(out, "; %" PRIu64 " %s suppressed", r->suppressed_deadlocks,
+			plural(r->suppressed_deadlocks, "deadlock", "deadlocks"));
 	if (r->baselined > 0)
 		fprintf(out, "; %" PRIu64 " %s in the baseline", r->baselined,
 			plural(r->baselined, "race", "races"));
@@ -247,8 +319,12 @@ void report_write_text(const struct report *r, FILE *out, int color)
 
 	for (size_t i = 0; i < r->nraces && r->races; i++)
 		put_race(out, c, &r->races[i]);
+	for (size_t i = 0; i < r->ndeadlocks && r->deadlocks; i++)
+		put_deadlock(out, c, &r->deadlocks[i]);
 	for (size_t i = 0; i < r->nraces && r->races; i++)
 		put_summary(out, &r->races[i]);
+	for (size_t i = 0; i < r->ndeadlocks && r->deadlocks; i++)
+		put_deadlock_summary(out, &r->deadlocks[i]);
 	put_counts(out, c, r);
 	put_suppressions(out, r);
 }
@@ -256,4 +332,9 @@ void report_write_text(const struct report *r, FILE *out, int color)
 void report_write_race_text(const struct report_race *race, FILE *out)
 {
 	put_race(out, &plain, race);
+}
+
+void report_write_deadlock_text(const struct report_deadlock *deadlock, FILE *out)
+{
+	put_deadlock(out, &plain, deadlock);
 }

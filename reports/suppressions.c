@@ -1,4 +1,5 @@
-/* Suppression rules (`race:`, `race_top:`, `global:` globs) and matching them against races. */
+/* Suppression rules (`race:`, `race_top:`, `global:`, `deadlock:` globs) and matching them against
+ * races and deadlocks. */
 #include "suppressions.h"
 
 #include <errno.h>
@@ -16,6 +17,7 @@ static const struct {
     {"race", SUPP_RACE},
     {"race_top", SUPP_RACE_TOP},
     {"global", SUPP_GLOBAL},
+    {"deadlock", SUPP_DEADLOCK},
 };
 
 const char *suppression_type_name(enum suppression_type type)
@@ -129,7 +131,8 @@ static int parse_line(struct suppressions *s, const char *file, int lineno, cons
 	const char *colon = memchr(p, ':', n);
 	if (!colon) {
 		quote(p, n, shown, sizeof shown);
-		snprintf(why, whylen, "expected TYPE:PATTERN (race, race_top or global), got '%s'",
+		snprintf(why, whylen,
+			 "expected TYPE:PATTERN (race, race_top, global or deadlock), got '%s'",
 			 shown);
 		return -1;
 	}
@@ -140,9 +143,10 @@ static int parse_line(struct suppressions *s, const char *file, int lineno, cons
 			break;
 	if (t == sizeof type_names / sizeof type_names[0]) {
 		quote(p, tlen, shown, sizeof shown);
-		snprintf(why, whylen,
-			 "unknown suppression type '%s' (expected race, race_top or global)",
-			 shown);
+		snprintf(
+		    why, whylen,
+		    "unknown suppression type '%s' (expected race, race_top, global or deadlock)",
+		    shown);
 		return -1;
 	}
 	const char *pat = colon + 1;
@@ -293,8 +297,36 @@ bool suppression_matches(const struct suppression *rule, const struct report_rac
 	case SUPP_RACE_TOP:
 		return stack_matches(rule->pattern, &race->current.stack, true) ||
 		       stack_matches(rule->pattern, &race->previous.stack, true);
+	case SUPP_DEADLOCK:
+		return false;
 	}
 	return false;
+}
+
+bool suppression_matches_deadlock(const struct suppression *rule, const struct report_deadlock *d)
+{
+	if (rule->type != SUPP_DEADLOCK)
+		return false;
+	for (size_t i = 0; i < d->nlocks && d->locks; i++)
+		if (glob(rule->pattern, d->locks[i]))
+			return true;
+	for (size_t i = 0; i < d->nedges && d->edges; i++)
+		if (stack_matches(rule->pattern, &d->edges[i].held_stack, false) ||
+		    stack_matches(rule->pattern, &d->edges[i].acquired_stack, false))
+			return true;
+	return false;
+}
+
+const struct suppression *suppressions_match_deadlock(struct suppressions *s,
+						      const struct report_deadlock *d)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		if (suppression_matches_deadlock(&s->rules[i], d)) {
+			s->rules[i].hits++;
+			return &s->rules[i];
+		}
+	}
+	return NULL;
 }
 
 const struct suppression *suppressions_match(struct suppressions *s, const struct report_race *race)

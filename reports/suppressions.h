@@ -1,4 +1,5 @@
-/* Suppression rules (`race:`, `race_top:`, `global:` globs) and matching them against races. */
+/* Suppression rules (`race:`, `race_top:`, `global:`, `deadlock:` globs) and matching them against
+ * races and deadlocks. */
 #ifndef PYRACE_SUPPRESSIONS_H
 #define PYRACE_SUPPRESSIONS_H
 
@@ -15,6 +16,7 @@ enum suppression_type {
 	SUPP_RACE,     /* any frame of either stack (function, file, base name) or module.NAME */
 	SUPP_RACE_TOP, /* the innermost frame of either stack only */
 	SUPP_GLOBAL,   /* the variable, as module.NAME */
+	SUPP_DEADLOCK, /* a lock of the cycle by name, or any frame of any of its stacks */
 };
 
 struct suppression {
@@ -31,13 +33,13 @@ struct suppressions {
 	struct report_suppression *view; /* see suppressions_view */
 };
 
-/* "race", "race_top", "global". */
+/* "race", "race_top", "global", "deadlock". */
 const char *suppression_type_name(enum suppression_type type);
 
 /* Parses the text of one suppressions file (`file` names it in messages) and appends its rules:
- * `race:PATTERN`, `race_top:PATTERN`, `global:PATTERN`, `#` comments and blank lines; spaces
- * around a line are ignored. 0 on success; -1 with one line "FILE:LINE: what is wrong" in err,
- * and then no rule of this text is kept. Does no I/O. */
+ * `race:PATTERN`, `race_top:PATTERN`, `global:PATTERN`, `deadlock:PATTERN`, `#` comments and blank
+ * lines; spaces around a line are ignored. 0 on success; -1 with one line "FILE:LINE: what is
+ * wrong" in err, and then no rule of this text is kept. Does no I/O. */
 int suppressions_parse(struct suppressions *s, const char *file, const char *text, size_t len,
 		       char *err, size_t errlen);
 
@@ -51,6 +53,11 @@ bool suppression_matches(const struct suppression *rule, const struct report_rac
  * when none does. */
 const struct suppression *suppressions_match(struct suppressions *s,
 					     const struct report_race *race);
+
+/* The same for deadlocks, which only `deadlock:` rules match. */
+bool suppression_matches_deadlock(const struct suppression *rule, const struct report_deadlock *d);
+const struct suppression *suppressions_match_deadlock(struct suppressions *s,
+						      const struct report_deadlock *d);
 
 /* The rules with their current hit counts as report_suppression entries for a report (owned by
  * s, valid until the next call or suppressions_free); NULL when out of memory or no rule. */

@@ -3,7 +3,9 @@
 
 Runs ./pyrace on every labelled program in tests/corpus/ and on
 examples/cell_cache.py, under each interpreter, and checks that the reported
-races are exactly the program's `# expect:` header; then checks pyrace's
+races are exactly the program's `# expect:` header, and the reported potential
+deadlocks exactly its `# expect-deadlock: LOCK LOCK...` lines (one per cycle,
+its locks in any order; none without such a line); then checks pyrace's
 handling of bad input.
 
     tests/integration/run_all.py [--only SUBSTRING] [--interp PATH] [-j N]
@@ -119,19 +121,37 @@ def single_line(text):
 # --- corpus programs -------------------------------------------------------------
 
 
-def parse_expect(program):
-    """The set of variables a program's `# expect:` header lines name (empty for `none`)."""
+def header_lines(program):
+    """The bodies of a program's leading comment lines (after `#`), shebang left out."""
     with open(os.path.join(ROOT, program), encoding="utf-8") as f:
         text = f.read()
-    expected = set()
-    saw_none = False
-    saw_any = False
     for number, line in enumerate(text.splitlines()):
         if number == 0 and line.startswith("#!"):
             continue
         if not line.startswith("#"):
             break  # the header is the leading block of comment lines
-        body = line[1:].strip()
+        yield line[1:].strip()
+
+
+def parse_expect_deadlocks(program):
+    """The cycles a program's `# expect-deadlock:` lines name, each a frozenset of lock names."""
+    expected = set()
+    for body in header_lines(program):
+        if not body.startswith("expect-deadlock:"):
+            continue
+        locks = body[len("expect-deadlock:"):].split()
+        if len(locks) < 2:
+            raise CaseFailure(["%s: '# expect-deadlock:' needs two locks or more" % program])
+        expected.add(frozenset(locks))
+    return expected
+
+
+def parse_expect(program):
+    """The set of variables a program's `# expect:` header lines name (empty for `none`)."""
+    expected = set()
+    saw_none = False
+    saw_any = False
+    for body in header_lines(program):
         if not body.startswith("expect:"):
             continue
         value = body[len("expect:"):].strip()
@@ -263,6 +283,56 @@ def check_report(path, program):
     return set(names), problems
 
 
+def check_deadlocks(path, program):
+    """(cycles reported, each a frozenset of lock names; problems) from the JSON report."""
+    try:
+        with open(os.path.join(ROOT, path), encoding="utf-8") as f:
+            deadlocks = json.load(f).get("deadlocks")
+    except (OSError, ValueError, AttributeError):
+        return None, []  # check_report says what is wrong with the file
+    if not isinstance(deadlocks, list):
+        return None, ["deadlocks is missing or not a list"]
+    with open(os.path.join(ROOT, program), encoding="utf-8") as f:
+        source_lines = f.read().splitlines()
+    cycles, problems = set(), []
+    for index, d in enumerate(deadlocks):
+        locks = d.get("locks") if isinstance(d, dict) else None
+        if not isinstance(locks, list) or len(locks) < 2 or not all(isinstance(l, str) for l in locks):
+            problems.append("deadlocks[%d]: locks is not a list of two names or more" % index)
+            continue
+        name = " => ".join(locks)
+        cycles.add(frozenset(locks))
+        ident = d.get("id")
+        if not isinstance(ident, str) or len(ident) != 16 or any(c not in "0123456789abcdef" for c in ident):
+            problems.append("%s: id %r is not 16 hex digits" % (name, ident))
+        occurrences = d.get("occurrences")
+        if not isinstance(occurrences, int) or isinstance(occurrences, bool) or occurrences < 1:
+            problems.append("%s: occurrences = %r, expected an integer >= 1" % (name, occurrences))
+        edges = d.get("edges")
+        if not isinstance(edges, list) or len(edges) != len(locks):
+            problems.append("%s: expected one edge per lock" % name)
+            continue
+        threads = set()
+        for i, edge in enumerate(edges):
+            if not isinstance(edge, dict):
+                problems.append("%s: edges[%d] is not an object" % (name, i))
+                continue
+            if (edge.get("held"), edge.get("acquired")) != (locks[i], locks[(i + 1) % len(locks)]):
+                problems.append("%s: edges[%d] goes %r -> %r" % (name, i, edge.get("held"), edge.get("acquired")))
+            threads.add((edge.get("thread") or {}).get("tid"))
+            for side in ("held_stack", "acquired_stack"):
+                access = {"stack": edge.get(side)}
+                for problem in check_stack("edges[%d].%s" % (i, side), access, program, source_lines):
+                    problems.append("%s: %s" % (name, problem.replace(".stack", "")))
+        if len(threads) != len(edges):
+            problems.append("%s: the edges are not from one thread each" % name)
+    return cycles, problems
+
+
+def format_cycles(cycles):
+    return "; ".join(sorted(" ".join(sorted(c)) for c in cycles)) if cycles else "(none)"
+
+
 def format_set(names):
     return ", ".join(sorted(names)) if names else "(none)"
 
@@ -274,6 +344,7 @@ def tag(interpreter):
 def program_case(program, interpreter):
     def case():
         expected = parse_expect(program)
+        expected_deadlocks = parse_expect_deadlocks(program)
         if not os.access(interpreter, os.X_OK):
             raise CaseFailure(["interpreter %s not found or not executable" % interpreter])
         json_path = os.path.join(WORK_DIR, "%s.%s.json" % (os.path.basename(program)[:-3], tag(interpreter)))
@@ -283,7 +354,7 @@ def program_case(program, interpreter):
             pass
         result = run([PYRACE, "run", "--json", json_path, "--", interpreter, program])
         problems = []
-        want_status = EXIT_RACES if expected else EXIT_OK
+        want_status = EXIT_RACES if expected or expected_deadlocks else EXIT_OK
         if result.timed_out:
             problems.append("pyrace did not finish within %d s" % TIMEOUT)
         elif result.returncode != want_status:
@@ -298,9 +369,22 @@ def program_case(program, interpreter):
                 problems.append("  missing:    %s" % format_set(expected - got))
             if got - expected:
                 problems.append("  unexpected: %s" % format_set(got - expected))
+        cycles = None
+        if not result.timed_out:
+            cycles, deadlock_problems = check_deadlocks(json_path, program)
+            problems.extend(deadlock_problems)
+        if cycles is not None and cycles != expected_deadlocks:
+            problems.append("reported deadlocks differ from the expected ones")
+            if expected_deadlocks - cycles:
+                problems.append("  missing:    %s" % format_cycles(expected_deadlocks - cycles))
+            if cycles - expected_deadlocks:
+                problems.append("  unexpected: %s" % format_cycles(cycles - expected_deadlocks))
         if problems:
             details = ["expected: %s" % format_set(expected)]
             details.append("reported: %s" % (format_set(got) if got is not None else "(no usable report)"))
+            details.append("expected deadlocks: %s" % format_cycles(expected_deadlocks))
+            details.append("reported deadlocks: %s" %
+                           (format_cycles(cycles) if cycles is not None else "(no usable report)"))
             details.extend(problems)
             if os.path.exists(os.path.join(ROOT, json_path)):
                 details.append("report kept in %s" % json_path)
@@ -550,9 +634,9 @@ def sarif_problems(path, races):
     run0 = log["runs"][0]
     driver = run0["tool"]["driver"]
     if (driver["name"], driver["version"]) != ("pyrace", "0.1.0") or \
-            [r["id"] for r in driver["rules"]] != ["data-race"]:
+            [r["id"] for r in driver["rules"]] != ["data-race", "lock-order-inversion"]:
         problems.append("unexpected tool.driver: %r" % driver)
-    results = run0["results"]
+    results = [r for r in run0["results"] if r["ruleId"] != "lock-order-inversion"]
     if len(results) != len(races):
         problems.append("%d SARIF results for %d races" % (len(results), len(races)))
     by_id = {r["id"]: r for r in races}
@@ -670,6 +754,56 @@ def case_labs_junit(work):
     problems = expect_status(result, EXIT_OK)
     if not problems:
         problems += junit_problems(junit, [])
+    finish(result, problems)
+
+
+AB_BA = os.path.join("tests", "corpus", "deadlock_ab_ba.py")
+
+
+def case_labs_deadlock_formats(work):
+    """A potential deadlock in every format: text, JSON, SARIF (schema-valid, its own rule),
+    JUnit; a deadlock: suppression removes it and the run passes."""
+    report, sarif, junit = (os.path.join(work, n) for n in ("r.json", "r.sarif", "r.xml"))
+    result = run_two_variables("--json", report, "--sarif", sarif, "--junit", junit, program=AB_BA)
+    problems = expect_status(result, EXIT_RACES)
+    for line in ("WARNING: pyrace: lock-order inversion (potential deadlock)",
+                 "  Cycle in lock order graph: __main__.LOCK_A => __main__.LOCK_B => __main__.LOCK_A",
+                 "  Mutex __main__.LOCK_B acquired here while holding mutex __main__.LOCK_A in thread "
+                 "\"Thread-1 (a_then_b)\"",
+                 "  Mutex __main__.LOCK_A previously acquired by the same thread here:"):
+        if not any(l.startswith(line) for l in result.stderr.splitlines()):
+            problems.append("text report lacks %r" % line)
+    if not any(l.startswith("SUMMARY: pyrace: lock-order inversion (potential deadlock) __main__.LOCK_A")
+               for l in result.stderr.splitlines()):
+        problems.append("no SUMMARY line for the deadlock")
+    if problems:
+        finish(result, problems)
+    deadlocks = load_json(report)["deadlocks"]
+    if [d["locks"] for d in deadlocks] != [["__main__.LOCK_A", "__main__.LOCK_B"]]:
+        problems.append("deadlocks: %r" % deadlocks)
+    problems += sarif_problems(sarif, [])
+    if not problems:
+        log = load_json(sarif)
+        results = log["runs"][0]["results"]
+        if [(r["ruleId"], r["ruleIndex"]) for r in results] != [("lock-order-inversion", 1)] or \
+                results[0]["partialFingerprints"].get("pyraceDeadlockId/v1") != deadlocks[0]["id"] or \
+                len(results[0]["codeFlows"][0]["threadFlows"]) != 2:
+            problems.append("SARIF deadlock result wrong: %r" % results)
+    import xml.etree.ElementTree as ET
+    suite = ET.parse(os.path.join(ROOT, junit)).getroot()
+    failures = suite.findall("testcase/failure")
+    if suite.get("failures") != "1" or len(failures) != 1 or failures[0].get("type") != "lock-order-inversion" or \
+            ("Deadlock id: %s" % deadlocks[0]["id"]) not in (failures[0].text or ""):
+        problems.append("JUnit deadlock failure wrong")
+    finish(result, problems)
+    supp = write_text(work, "dl.supp", "deadlock:__main__.LOCK_B\n")
+    result = run_two_variables("--suppressions", supp, "--json", report, program=AB_BA)
+    problems = expect_status(result, EXIT_OK)
+    doc = load_json(report)
+    if doc["deadlocks"] or doc.get("suppressed_deadlocks") != 1:
+        problems.append("deadlocks %r, suppressed_deadlocks %r" % (doc["deadlocks"], doc.get("suppressed_deadlocks")))
+    if "      1 deadlock:__main__.LOCK_B (%s:1)" % supp not in result.stderr.splitlines():
+        problems.append("no hit count line for the deadlock: rule")
     finish(result, problems)
 
 
@@ -1011,6 +1145,8 @@ CLI_CASES = [
     ("labs: run --sarif -> valid SARIF 2.1.0 (schema), one result per race", labs_case(case_labs_sarif)),
     ("labs: run --junit -> JUnit XML, one failure per race; one passing case without races",
      labs_case(case_labs_junit)),
+    ("labs: a potential deadlock in text, JSON, SARIF (schema) and JUnit; deadlock: suppression",
+     labs_case(case_labs_deadlock_formats)),
     ("labs: --suppressions one of two variables -> exit 66, suppressed 1, hit counts, unused rules",
      labs_case(case_labs_suppress_one)),
     ("labs: --suppressions both variables (two files) -> exit 0", labs_case(case_labs_suppress_both)),

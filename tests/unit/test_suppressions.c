@@ -156,17 +156,14 @@ static void test_parse_empty(void **state)
 static void test_parse_errors(void **state)
 {
 	(void)state;
-	parse_fails("race:ok\n\nnot a rule\n",
-		    "f.supp:3: expected TYPE:PATTERN (race, race_top or global), got 'not a rule'");
-	parse_fails(
-	    "racey:x\n",
-	    "f.supp:1: unknown suppression type 'racey' (expected race, race_top or global)");
-	parse_fails(
-	    "Race:x\n",
-	    "f.supp:1: unknown suppression type 'Race' (expected race, race_top or global)");
-	parse_fails(
-	    "race :x\n",
-	    "f.supp:1: unknown suppression type 'race ' (expected race, race_top or global)");
+	parse_fails("race:ok\n\nnot a rule\n", "f.supp:3: expected TYPE:PATTERN (race, race_top, "
+					       "global or deadlock), got 'not a rule'");
+	parse_fails("racey:x\n", "f.supp:1: unknown suppression type 'racey' (expected race, "
+				 "race_top, global or deadlock)");
+	parse_fails("Race:x\n", "f.supp:1: unknown suppression type 'Race' (expected race, "
+				"race_top, global or deadlock)");
+	parse_fails("race :x\n", "f.supp:1: unknown suppression type 'race ' (expected race, "
+				 "race_top, global or deadlock)");
 	parse_fails("# c\nrace_top:\n", "f.supp:2: empty pattern after 'race_top:'");
 	parse_fails("global:   \n", "f.supp:1: empty pattern after 'global:'");
 	parse_fails("race:a\nrace:b\nrace:c\nglobal:x[ab\n",
@@ -174,14 +171,15 @@ static void test_parse_errors(void **state)
 	parse_fails("race:x\\\n", "f.supp:1: the pattern ends with a lone backslash");
 	parse_fails("race:a\x01b\n", "f.supp:1: control character in the pattern");
 	/* what the user wrote is shown on one line and cut */
-	parse_fails("\x1b[31m\n", "f.supp:1: expected TYPE:PATTERN (race, race_top or global), "
-				  "got '\\x1b[31m'");
-	parse_fails(":x\n", "f.supp:1: unknown suppression type '' (expected race, race_top or "
-			    "global)");
+	parse_fails("\x1b[31m\n",
+		    "f.supp:1: expected TYPE:PATTERN (race, race_top, global or deadlock), "
+		    "got '\\x1b[31m'");
+	parse_fails(":x\n", "f.supp:1: unknown suppression type '' (expected race, race_top, "
+			    "global or deadlock)");
 	parse_fails("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa:x",
 		    "f.supp:1: unknown suppression type "
-		    "'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...' (expected race, race_top or "
-		    "global)");
+		    "'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...' (expected race, race_top, "
+		    "global or deadlock)");
 
 	/* a NUL byte inside the text, which strlen would not see */
 	struct suppressions s = {0};
@@ -212,8 +210,9 @@ static void test_parse_appends_and_rolls_back(void **state)
 	assert_int_equal(s.rules[2].line, 2);
 	static const char bad[] = "race:four\nrace:five\nbad\n";
 	assert_int_equal(suppressions_parse(&s, "bad.supp", bad, strlen(bad), err, sizeof err), -1);
-	assert_string_equal(err, "bad.supp:3: expected TYPE:PATTERN (race, race_top or global), "
-				 "got 'bad'");
+	assert_string_equal(
+	    err, "bad.supp:3: expected TYPE:PATTERN (race, race_top, global or deadlock), "
+		 "got 'bad'");
 	assert_int_equal(s.n, 3);
 	assert_string_equal(s.rules[2].pattern, "three");
 	suppressions_free(&s);
@@ -389,7 +388,8 @@ static void test_load_files(void **state)
 	assert_int_equal(suppressions_load(&s, path, err, sizeof err), -1);
 	char want[256];
 	snprintf(want, sizeof want,
-		 "%s:2: expected TYPE:PATTERN (race, race_top or global), got 'what'", path);
+		 "%s:2: expected TYPE:PATTERN (race, race_top, global or deadlock), got 'what'",
+		 path);
 	assert_string_equal(err, want);
 	assert_int_equal(s.n, 2);
 	unlink(path);

@@ -104,7 +104,7 @@ $(OUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJS) $(HEADERS)
 # Installs every Debian package the build, the demo and the tests need; does nothing when all
 # are present. Needs root only when something is missing.
 DEB_PACKAGES := clang llvm libbpf-dev bpftool libdw-dev libelf-dev zlib1g-dev libunwind-dev \
-	libcmocka-dev python3.11 python3.11-dbg pkg-config make gcc clang-format libclang-rt-dev valgrind \
+	libcmocka-dev python3.11 python3.11-dbg pkg-config make gcc clang-format libclang-rt-dev valgrind wrk time \
 	python3-pytest
 # $(call install_missing,PACKAGES): apt-get installs those of PACKAGES that are not installed.
 define install_missing
@@ -183,6 +183,7 @@ $(OUT)/floor.bpf.o: bench/floor.bpf.c $(OUT)/vmlinux.h
 bench: deps
 	$(Q)$(MAKE) --no-print-directory pyrace $(OUT)/bench/uprobe_floor $(OUT)/bench/gen_trace
 	$(Q)$(PYTHON) bench/run.py
+	$(Q)$(PYTHON) bench/service.py
 	$(Q)$(PYTHON) bench/analyzer.py --events $(ANALYZER_EVENTS)
 
 install: pyrace

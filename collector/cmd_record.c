@@ -11,12 +11,15 @@ static void record_usage(FILE *out)
 	fprintf(
 	    out,
 	    "usage: pyrace record -o FILE [OPTIONS] -- COMMAND [ARGS...]\n"
-	    "       pyrace record -o FILE -p PID [--duration S] [OPTIONS]\n\n"
+	    "       pyrace record -o FILE -p PID [-p PID...] [--children] [--duration S] "
+	    "[OPTIONS]\n\n"
 	    "Runs COMMAND traced (or traces the running process PID, as pyrace attach does) and\n"
 	    "writes the trace to FILE (mode 0600). The trace holds everything needed to analyse\n"
 	    "it on another machine: pyrace analyze FILE.\n\n"
 	    "  -o, --output FILE the trace file (required)\n"
-	    "  -p, --pid PID     trace a running process instead of starting a command\n"
+	    "  -p, --pid PID     trace a running process instead of starting a command (may be\n"
+	    "                    repeated)\n"
+	    "  --children        with -p: also the processes below it, now and to come\n"
 	    "  --duration S      with -p: detach after S seconds\n"
 	    "  --debug-dir DIR   where build-id debug files live (default /usr/lib/debug)\n"
 	    "  -h, --help        this text\n\n"
@@ -28,11 +31,14 @@ int cmd_record(int argc, char **argv)
 {
 	static const struct option options[] = {
 	    {"output", required_argument, NULL, 'o'},	{"pid", required_argument, NULL, 'p'},
+	    {"children", no_argument, NULL, 'C'},
 	    {"duration", required_argument, NULL, 'D'}, {"debug-dir", required_argument, NULL, 'd'},
 	    {"help", no_argument, NULL, 'h'},		{0},
 	};
 	const char *output = NULL, *debug_dir = "/usr/lib/debug";
-	long pid = 0;
+	pid_t pids[PYRACE_MAX_PIDS];
+	size_t npids = 0;
+	int children = 0;
 	double duration = 0;
 	int opt;
 	optind = 1;
@@ -43,11 +49,11 @@ int cmd_record(int argc, char **argv)
 			output = optarg;
 			break;
 		case 'p':
-			pid = strtol(optarg, &end, 10);
-			if (!*optarg || *end || pid <= 0) {
-				fprintf(stderr, "pyrace record: not a process id: %s\n", optarg);
+			if (parse_pid(optarg, pids, &npids, "record"))
 				return EXIT_USAGE;
-			}
+			break;
+		case 'C':
+			children = 1;
 			break;
 		case 'D':
 			duration = strtod(optarg, &end);
@@ -69,15 +75,16 @@ int cmd_record(int argc, char **argv)
 		}
 	}
 	int with_command = optind < argc;
-	if (!output || with_command == (pid != 0)) {
+	if (!output || with_command == (npids != 0) || (children && !npids)) {
 		fprintf(stderr, "pyrace record: needs -o FILE and either a command or -p PID "
 				"(pyrace record -o t.trace -- python3 app.py)\n");
 		return EXIT_USAGE;
 	}
 	if (record_check_privileges())
 		return EXIT_USAGE;
-	struct record_options ro = {.trace_path = output, .debug_dir = debug_dir};
-	if (pid)
-		return record_attach((pid_t)pid, duration, &ro);
+	struct record_options ro = {
+	    .trace_path = output, .debug_dir = debug_dir, .children = children};
+	if (npids)
+		return record_attach(pids, npids, duration, &ro);
 	return record_command(argv + optind, &ro);
 }

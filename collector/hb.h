@@ -21,7 +21,9 @@ struct hb_access {
 
 struct hb_thread {
 	uint32_t tid;
-	uint32_t ordinal; /* 0 for the main thread, then in order of start */
+	uint32_t pid;	  /* of its process */
+	uint16_t process; /* number of its address space in the trace (TREC_PROCESS), 0 if none */
+	uint32_t ordinal; /* 0 for the main thread, then in order of start within its process */
 	struct vclock vc;
 	uint32_t *held; /* lock indices, in acquisition order, repeated for recursion */
 	size_t nheld, held_cap;
@@ -73,6 +75,7 @@ struct hb_shadow {
 struct hb_race {
 	uint32_t var;
 	uint32_t shadow; /* UINT32_MAX: a whole-dict race */
+	uint16_t process; /* both accesses are of one process: processes share no memory */
 	struct hb_access current, previous;
 	uint64_t occurrences;
 	uint64_t dedup_hash;
@@ -83,7 +86,8 @@ struct hb {
 	uint32_t main_pid;
 	struct hb_thread *threads;
 	size_t nthreads, threads_cap;
-	struct u64map thread_by_tid; /* tid -> index + 1 */
+	struct u64map thread_by_tid; /* (tid, process) -> index + 1 */
+	struct u64map next_ordinal;  /* process -> ordinals given so far */
 	struct hb_lock *locks;
 	size_t nlocks, locks_cap;
 	struct u64map lock_by_addr;
@@ -108,7 +112,6 @@ struct hb {
 	struct hb_race *races;
 	size_t nraces, races_cap;
 	struct u64map race_by_hash;
-	uint32_t next_ordinal;
 	/* counters */
 	uint64_t events, watched_dicts, truncated_stacks;
 	int out_of_memory;

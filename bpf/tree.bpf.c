@@ -59,11 +59,13 @@ int BPF_PROG(tree_fork, struct task_struct *parent, struct task_struct *child)
 	return 0;
 }
 
-/* The first thing a new task runs, in its own context: the stop is delivered before it returns
- * to user space. The event is sent after the signal, so that user space's SIGCONT cannot come
- * first and leave the process stopped for good. */
-SEC("kprobe/schedule_tail")
-int tree_first_run(struct pt_regs *ctx)
+/* A new process's return from fork, in its own context: the stop is delivered before its first
+ * instruction. The event is sent after the signal, so that user space's SIGCONT cannot come first
+ * and leave the process stopped for good. The syscall exit tracepoint runs for every syscall on
+ * the machine (a map lookup, tens of ns) while pyrace follows children: kernels without kprobes
+ * or fentry (this project's) offer nothing closer to a new task's first run. */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(tree_first_run, struct pt_regs *regs, long ret)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32;

@@ -111,8 +111,8 @@ enum pyrace_proc_event_type {
 struct pyrace_proc_event {
 	__u32 type;
 	__u32 pid;
-	__u32 parent;	 /* PYPROC_FORK: the process it was forked from */
-	__u32 stopped;	 /* 1: it was sent SIGSTOP and waits for SIGCONT */
+	__u32 parent;  /* PYPROC_FORK: the process it was forked from */
+	__u32 stopped; /* 1: it was sent SIGSTOP and waits for SIGCONT */
 };
 
 /* Probe points: each BPF program is attached with its link-time address as cookie, so the load

@@ -14,8 +14,8 @@ char LICENSE[] SEC("license") = "GPL";
 
 enum follow_state {
 	FOLLOWED = 1,
-	NEWBORN,	/* forked, has not run yet */
-	NEWBORN_VFORK,	/* forked sharing its parent's memory: it only runs until exec or exit */
+	NEWBORN,       /* forked, has not run yet */
+	NEWBORN_VFORK, /* forked sharing its parent's memory: it only runs until exec or exit */
 };
 
 struct follow {

@@ -270,10 +270,11 @@ static struct report_stack build_stack(struct analysis *a, uint32_t id)
 			frames[i] = (struct report_frame){c->file, c->qualname,
 							  code_entry_line(c, f->instr)};
 		} else {
-			frames[i] = (struct report_frame){
-			    "<unknown>",
-			    own_printf(a, "<code@0x%" PRIx64 ">", (uint64_t)(f->code & TRACE_ADDR_MASK)),
-			    -1};
+			frames[i] =
+			    (struct report_frame){"<unknown>",
+						  own_printf(a, "<code@0x%" PRIx64 ">",
+							     (uint64_t)(f->code & TRACE_ADDR_MASK)),
+						  -1};
 		}
 	}
 	out.frames = frames;

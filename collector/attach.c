@@ -74,7 +74,8 @@ static void say_attached(const struct session *s, double duration_s)
 		if (!t->probes)
 			continue;
 		in = probes_interp(t->probes);
-		fprintf(stderr, "pyrace: process %d (%s, CPython %s): %zu modules, %zu global dicts\n",
+		fprintf(stderr,
+			"pyrace: process %d (%s, CPython %s): %zu modules, %zu global dicts\n",
 			t->pid, in->exe, in->version, t->modules, t->dicts);
 		traced++;
 	}

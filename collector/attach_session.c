@@ -368,8 +368,8 @@ static void process_ended(struct session *s, struct traced *t)
 	t->gone = 1;
 	s->live--;
 	if (t->root && s->live)
-		fprintf(stderr, "pyrace: process %d ended; tracing goes on (%zu %s left)\n",
-			t->pid, s->live, s->live == 1 ? "process" : "processes");
+		fprintf(stderr, "pyrace: process %d ended; tracing goes on (%zu %s left)\n", t->pid,
+			s->live, s->live == 1 ? "process" : "processes");
 }
 
 static int has_ended(const struct traced *t)

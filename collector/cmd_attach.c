@@ -41,14 +41,10 @@ static void attach_usage(FILE *out)
 static int attach(int argc, char **argv, struct output_options *out)
 {
 	static const struct option options[] = {
-	    {"pid", required_argument, NULL, 'p'},
-	    {"children", no_argument, NULL, 'C'},
-	    {"duration", required_argument, NULL, 'D'},
-	    OUTPUT_LONG_OPTIONS,
-	    {"output", required_argument, NULL, 'o'},
-	    {"debug-dir", required_argument, NULL, 'd'},
-	    {"help", no_argument, NULL, 'h'},
-	    {0},
+	    {"pid", required_argument, NULL, 'p'},	{"children", no_argument, NULL, 'C'},
+	    {"duration", required_argument, NULL, 'D'}, OUTPUT_LONG_OPTIONS,
+	    {"output", required_argument, NULL, 'o'},	{"debug-dir", required_argument, NULL, 'd'},
+	    {"help", no_argument, NULL, 'h'},		{0},
 	};
 	const char *output = NULL, *debug_dir = "/usr/lib/debug";
 	pid_t pids[PYRACE_MAX_PIDS];

@@ -30,10 +30,13 @@ static void record_usage(FILE *out)
 int cmd_record(int argc, char **argv)
 {
 	static const struct option options[] = {
-	    {"output", required_argument, NULL, 'o'},	{"pid", required_argument, NULL, 'p'},
+	    {"output", required_argument, NULL, 'o'},
+	    {"pid", required_argument, NULL, 'p'},
 	    {"children", no_argument, NULL, 'C'},
-	    {"duration", required_argument, NULL, 'D'}, {"debug-dir", required_argument, NULL, 'd'},
-	    {"help", no_argument, NULL, 'h'},		{0},
+	    {"duration", required_argument, NULL, 'D'},
+	    {"debug-dir", required_argument, NULL, 'd'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	const char *output = NULL, *debug_dir = "/usr/lib/debug";
 	pid_t pids[PYRACE_MAX_PIDS];

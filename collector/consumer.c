@@ -1,4 +1,5 @@
-/* Draining the ring buffers into the trace, resolving each code object the first time it is seen. */
+/* Draining the ring buffers into the trace, resolving each code object the first time it is seen.
+ */
 #include "consumer.h"
 
 #include <stdlib.h>

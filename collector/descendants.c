@@ -27,8 +27,8 @@ static pid_t parent_of(pid_t pid)
 	return ppid;
 }
 
-static int listed(const pid_t *roots, size_t nroots, const struct descendant *found,
-		  size_t nfound, pid_t pid)
+static int listed(const pid_t *roots, size_t nroots, const struct descendant *found, size_t nfound,
+		  pid_t pid)
 {
 	for (size_t i = 0; i < nroots; i++)
 		if (roots[i] == pid)

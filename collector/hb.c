@@ -135,7 +135,7 @@ static uint32_t new_thread(struct hb *h, const struct pyrace_event *e)
 	t->tid = e->tid;
 	t->pid = e->pid;
 	t->process = e->process;
-	t->ordinal = e->tid == e->pid || e->tid == h->main_pid ? 0 : (uint32_t)++*given;
+	t->ordinal = e->tid == e->pid || e->tid == h->main_pid ? 0 : (uint32_t)++ * given;
 	vclock_set(&t->vc, idx, 1);
 	uint64_t *slot = u64map_put(&h->thread_by_tid, e->tid, e->process, NULL);
 	if (slot)

@@ -74,7 +74,7 @@ struct hb_shadow {
 
 struct hb_race {
 	uint32_t var;
-	uint32_t shadow; /* UINT32_MAX: a whole-dict race */
+	uint32_t shadow;  /* UINT32_MAX: a whole-dict race */
 	uint16_t process; /* both accesses are of one process: processes share no memory */
 	struct hb_access current, previous;
 	uint64_t occurrences;

@@ -24,9 +24,10 @@ int probes_has_process(const struct probes *p, pid_t pid);
 void probes_forget_watched(struct probes *p, pid_t pid);
 const struct interp_info *probes_interp(const struct probes *p);
 
-/* probes_load and probes_add_process for one process. With `stop_at_finalize`, the program stops itself (SIGSTOP) when its interpreter
- * starts shutting down, for the caller to drain events and continue it. Returns NULL with one line
- * for the user in `why`; `*not_permitted` tells a missing privilege apart from other failures. */
+/* probes_load and probes_add_process for one process. With `stop_at_finalize`, the program stops
+ * itself (SIGSTOP) when its interpreter starts shutting down, for the caller to drain events and
+ * continue it. Returns NULL with one line for the user in `why`; `*not_permitted` tells a missing
+ * privilege apart from other failures. */
 struct probes *probes_attach(const struct interp_info *in, pid_t pid, int stop_at_finalize,
 			     char *why, size_t whylen, int *not_permitted);
 /* Detaches every link and frees the programs and maps: nothing of ours stays in the kernel. */

@@ -35,9 +35,9 @@ enum trace_record_type {
 /* Addresses in a trace carry the number of their process (TREC_PROCESS) above bit 48: user-space
  * addresses stay below 2^47 on x86-64, and a number rather than the pid because pids reach 2^22
  * and an exec gives the same pid a new address space. */
-#define TRACE_ADDR_SHIFT     48
-#define TRACE_ADDR_MASK	     ((1ull << TRACE_ADDR_SHIFT) - 1)
-#define TRACE_MAX_PROCESSES  65535u
+#define TRACE_ADDR_SHIFT    48
+#define TRACE_ADDR_MASK	    ((1ull << TRACE_ADDR_SHIFT) - 1)
+#define TRACE_MAX_PROCESSES 65535u
 
 static inline uint64_t trace_tag_addr(uint16_t process, uint64_t addr)
 {

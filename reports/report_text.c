@@ -171,7 +171,8 @@ static void put_counts(FILE *out, const struct style *c, const struct report *r)
 		plural(st->events, "event", "events"), st->lost_events,
 		plural(st->lost_events, "lost event", "lost events"));
 	if (r->nprocesses)
-		fprintf(out, ", %zu %s", r->nprocesses, plural(r->nprocesses, "process", "processes"));
+		fprintf(out, ", %zu %s", r->nprocesses,
+			plural(r->nprocesses, "process", "processes"));
 	if (r->nraces == 0)
 		fputc(')', out);
 	if (st->untraced_processes > 0)

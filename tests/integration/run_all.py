@@ -970,7 +970,8 @@ def interpreters(selected):
 
 
 def attach_cases():
-    """The `attach` tests live in test_attach.py; an AssertionError there is a failed case."""
+    """The `attach` tests live in test_attach.py (test_children.py: several processes); an
+    AssertionError there is a failed case."""
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import test_attach
 
@@ -983,8 +984,9 @@ def attach_cases():
         return case
 
     import test_faults
+    import test_children
 
-    return [(name, wrap(fn)) for name, fn in test_attach.CASES + test_faults.CASES]
+    return [(name, wrap(fn)) for name, fn in test_attach.CASES + test_faults.CASES + test_children.CASES]
 
 
 def all_cases(interps):

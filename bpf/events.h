@@ -57,6 +57,13 @@ enum pyrace_watch_kind {
 				PYSYNC_REGISTRY_INSERT events and whose other accesses are ignored */
 };
 
+/* Key of the kernel's watched set: a dict of one process. */
+struct pyrace_watch_key {
+	__u32 tgid;
+	__u32 reserved;
+	__u64 addr;
+};
+
 enum pyrace_key_kind {
 	PYKEY_NONE = 0,
 	PYKEY_STR,   /* text holds the first bytes of the str (ASCII or its UTF-8 when compact) */
@@ -81,7 +88,9 @@ struct pyrace_event {
 	__u8 key_kind;
 	__u8 key_len;	/* bytes of text used */
 	__u8 truncated; /* 1: the Python stack was deeper than PYRACE_MAX_FRAMES */
-	__u16 reserved;
+	/* 0 from the kernel; in a trace, the number of the process (TREC_PROCESS) whose address
+	 * space obj, aux and the code addresses belong to (0: a trace of one process, untagged) */
+	__u16 process;
 	__u64 obj;    /* dict, lock, boot pointer or queue */
 	__u64 aux;    /* see the op */
 	__u64 key_id; /* identity of the key within its dict */
@@ -91,6 +100,20 @@ struct pyrace_event {
 
 #define PYRACE_EVENT_HEADER_SIZE                                                                   \
 	(sizeof(struct pyrace_event) - sizeof(struct pyrace_frame) * PYRACE_MAX_FRAMES)
+
+/* Life events of a followed process tree (bpf/tree.bpf.c), on a ring of their own. */
+enum pyrace_proc_event_type {
+	PYPROC_FORK = 1, /* a new process, stopped (SIGSTOP) before its first instruction unless
+			    it shares its parent's memory (vfork), where it only runs until exec */
+	PYPROC_EXEC,	 /* a followed process executed a new program, stopped before it runs */
+};
+
+struct pyrace_proc_event {
+	__u32 type;
+	__u32 pid;
+	__u32 parent;  /* PYPROC_FORK: the process it was forked from */
+	__u32 stopped; /* 1: it was sent SIGSTOP and waits for SIGCONT */
+};
 
 /* Probe points: each BPF program is attached with its link-time address as cookie, so the load
  * bias of the module is PT_REGS_IP - cookie, and link-time addresses below become run-time ones. */

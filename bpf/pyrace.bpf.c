@@ -25,11 +25,13 @@ struct watch_info {
 	__u8 kind;
 };
 
+/* Keyed by process too: after a fork, parent and child hold different dicts at the same
+ * addresses, and one freeing its dict must not unwatch the other's. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 262144);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, __u64);
+	__type(key, struct pyrace_watch_key);
 	__type(value, struct watch_info);
 } watched SEC(".maps");
 
@@ -151,6 +153,7 @@ static __always_inline struct pyrace_event *new_event(__u8 type, __u8 op)
 	e->key_kind = PYKEY_NONE;
 	e->key_len = 0;
 	e->truncated = 0;
+	e->process = 0;
 	e->obj = 0;
 	e->aux = 0;
 	e->key_id = 0;
@@ -281,9 +284,16 @@ static __always_inline void read_key(struct pyrace_event *e, __u64 key, __u64 ha
 		e->key_len = (__u8)(n - 1);
 }
 
+static __always_inline struct pyrace_watch_key watch_key(__u64 dict)
+{
+	struct pyrace_watch_key k = {.tgid = bpf_get_current_pid_tgid() >> 32, .addr = dict};
+	return k;
+}
+
 static __always_inline struct watch_info *watch_entry(__u64 dict)
 {
-	return bpf_map_lookup_elem(&watched, &dict);
+	struct pyrace_watch_key k = watch_key(dict);
+	return bpf_map_lookup_elem(&watched, &k);
 }
 
 /* A dict whose accesses are recorded: a registry's are not. */
@@ -356,7 +366,8 @@ static __always_inline void watch_global_dict(struct pt_regs *ctx, __u64 module_
 	    head[0] == '_' && head[1] == '_')
 		return;
 	struct watch_info info = {.kind = PYWATCH_GLOBAL_DICT};
-	if (bpf_map_update_elem(&watched, &value, &info, BPF_NOEXIST))
+	struct pyrace_watch_key k = watch_key(value);
+	if (bpf_map_update_elem(&watched, &k, &info, BPF_NOEXIST))
 		return;
 	struct pyrace_event *e = new_event(PYEV_WATCH, PYWATCH_GLOBAL_DICT);
 	if (!e)
@@ -523,7 +534,8 @@ SEC("uprobe")
 int BPF_KPROBE(registry_remove, __u64 dict, __u64 key)
 {
 	struct watch_info info = {.kind = PYWATCH_REGISTRY};
-	bpf_map_update_elem(&watched, &dict, &info, BPF_NOEXIST);
+	struct pyrace_watch_key k = watch_key(dict);
+	bpf_map_update_elem(&watched, &k, &info, BPF_NOEXIST);
 	/* no hash here: a key other than a str or small int is not matched (no edge, no report) */
 	emit_registry(ctx, PYSYNC_REGISTRY_REMOVE, dict, key, 0);
 	return 0;
@@ -534,7 +546,8 @@ int BPF_KPROBE(dict_dealloc, __u64 dict)
 {
 	if (!watch_entry(dict))
 		return 0;
-	bpf_map_delete_elem(&watched, &dict);
+	struct pyrace_watch_key k = watch_key(dict);
+	bpf_map_delete_elem(&watched, &k);
 	struct pyrace_event *e = new_event(PYEV_UNWATCH, 0);
 	if (!e)
 		return 0;
@@ -548,7 +561,8 @@ SEC("uprobe")
 int BPF_KPROBE(module_init_dict, __u64 module, __u64 md_dict, __u64 name)
 {
 	struct watch_info info = {.kind = PYWATCH_MODULE};
-	bpf_map_update_elem(&watched, &md_dict, &info, BPF_ANY);
+	struct pyrace_watch_key k = watch_key(md_dict);
+	bpf_map_update_elem(&watched, &k, &info, BPF_ANY);
 	struct pyrace_event *e = new_event(PYEV_WATCH, PYWATCH_MODULE);
 	if (!e)
 		return 0;

@@ -12,6 +12,14 @@
 #include "hb.h"
 #include "trace_io.h"
 
+struct analysis_process {
+	uint32_t pid, ppid;
+	char *executable;
+	char **argv;
+	size_t argc;
+	char *command; /* argv joined, for the text report */
+};
+
 struct analysis {
 	struct code_table code;
 	struct hb hb;
@@ -25,6 +33,9 @@ struct analysis {
 	char *python_version, *executable, *build;
 	uint32_t pid;
 	int no_reads;
+	/* TREC_PROCESS records, by number - 1 (a number never seen is an empty entry) */
+	struct analysis_process *procs;
+	size_t nprocs;
 };
 
 static void *own(struct analysis *a, void *p)
@@ -93,6 +104,65 @@ static void read_target(struct analysis *a, struct trace_buf *b)
 	}
 }
 
+static void free_process(struct analysis_process *p)
+{
+	for (size_t i = 0; i < p->argc; i++)
+		free(p->argv[i]);
+	free(p->argv);
+	free(p->executable);
+	free(p->command);
+	memset(p, 0, sizeof(*p));
+}
+
+static char *join_argv(char *const *argv, size_t argc)
+{
+	size_t len = 1;
+	for (size_t i = 0; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	char *s = malloc(len);
+	if (!s)
+		return NULL;
+	s[0] = '\0';
+	for (size_t i = 0; i < argc; i++) {
+		if (i)
+			strcat(s, " ");
+		strcat(s, argv[i]);
+	}
+	return s;
+}
+
+static void read_process(struct analysis *a, struct trace_buf *b)
+{
+	uint32_t number = trace_get_u32(b);
+	uint32_t pid = trace_get_u32(b), ppid = trace_get_u32(b);
+	if (b->error || number == 0 || number > TRACE_MAX_PROCESSES)
+		return;
+	if (number > a->nprocs) {
+		struct analysis_process *grown = realloc(a->procs, number * sizeof(*grown));
+		if (!grown)
+			return;
+		memset(grown + a->nprocs, 0, (number - a->nprocs) * sizeof(*grown));
+		a->procs = grown;
+		a->nprocs = number;
+	}
+	struct analysis_process *p = &a->procs[number - 1];
+	free_process(p);
+	p->pid = pid;
+	p->ppid = ppid;
+	p->executable = trace_get_str(b);
+	uint32_t argc = trace_get_u32(b);
+	if (b->error || argc > 65536)
+		return;
+	p->argv = calloc(argc ? argc : 1, sizeof(*p->argv));
+	for (uint32_t i = 0; p->argv && i < argc; i++) {
+		char *arg = trace_get_str(b);
+		if (!arg)
+			break;
+		p->argv[p->argc++] = arg;
+	}
+	p->command = p->argv ? join_argv(p->argv, p->argc) : NULL;
+}
+
 static void read_stats(struct analysis *a, struct trace_buf *b)
 {
 	struct trace_stats s;
@@ -102,6 +172,7 @@ static void read_stats(struct analysis *a, struct trace_buf *b)
 	s.duration_ns = trace_get_u64(b);
 	s.exit_status = (int32_t)trace_get_u32(b);
 	s.ended_early = trace_get_u32(b);
+	s.untraced_processes = b->pos < b->len ? trace_get_u32(b) : 0;
 	if (!b->error)
 		a->stats = s;
 }
@@ -179,7 +250,7 @@ static const char *lock_name(struct analysis *a, uint32_t lock)
 		report_variable_name(&rv, buf, sizeof(buf));
 		return own(a, strdup(buf));
 	}
-	return own_printf(a, "lock@0x%" PRIx64, (uint64_t)l->addr);
+	return own_printf(a, "lock@0x%" PRIx64, (uint64_t)(l->addr & TRACE_ADDR_MASK));
 }
 
 static struct report_stack build_stack(struct analysis *a, uint32_t id)
@@ -200,9 +271,11 @@ static struct report_stack build_stack(struct analysis *a, uint32_t id)
 			frames[i] = (struct report_frame){c->file, c->qualname,
 							  code_entry_line(c, f->instr)};
 		} else {
-			frames[i] = (struct report_frame){
-			    "<unknown>", own_printf(a, "<code@0x%" PRIx64 ">", (uint64_t)f->code),
-			    -1};
+			frames[i] =
+			    (struct report_frame){"<unknown>",
+						  own_printf(a, "<code@0x%" PRIx64 ">",
+							     (uint64_t)(f->code & TRACE_ADDR_MASK)),
+						  -1};
 		}
 	}
 	out.frames = frames;
@@ -315,8 +388,12 @@ static struct report_access build_access(struct analysis *a, const struct hb_acc
 {
 	struct report_access r = {0};
 	r.op = access_op_name(x->op);
-	r.thread.tid = a->hb.threads[x->thread].tid;
+	const struct hb_thread *th = &a->hb.threads[x->thread];
+	r.thread.tid = th->tid;
+	r.thread.pid = th->pid;
 	r.thread.name = thread_name(a, x->thread);
+	if (a->nprocs > 1 && th->process && th->process <= a->nprocs)
+		r.thread.process = a->procs[th->process - 1].command;
 	const uint32_t *locks;
 	size_t n = hb_lockset(&a->hb, x->lockset, &locks);
 	if (n) {
@@ -442,6 +519,22 @@ static void build_report(struct analysis *a)
 	    .executable = a->executable,
 	    .build = a->build,
 	};
+	if (a->nprocs > 1) {
+		struct report_process *ps = own(a, calloc(a->nprocs, sizeof(*ps)));
+		size_t n = 0;
+		for (size_t i = 0; ps && i < a->nprocs; i++) {
+			const struct analysis_process *p = &a->procs[i];
+			if (!p->pid)
+				continue;
+			ps[n++] = (struct report_process){.pid = (int)p->pid,
+							  .ppid = (int)p->ppid,
+							  .argv = (const char *const *)p->argv,
+							  .argc = p->argc,
+							  .executable = p->executable};
+		}
+		r->processes = ps;
+		r->nprocesses = ps ? n : 0;
+	}
 	r->stats = (struct report_stats){
 	    .events = a->hb.events,
 	    .lost_events = a->stats.lost_events,
@@ -449,6 +542,7 @@ static void build_report(struct analysis *a)
 	    .watched_dicts = a->hb.watched_dicts,
 	    .truncated_stacks = a->hb.truncated_stacks,
 	    .unresolved_frames = a->stats.unresolved_code,
+	    .untraced_processes = a->stats.untraced_processes,
 	    .duration_s = (double)a->stats.duration_ns / 1e9,
 	    .ended_early = (int)a->stats.ended_early,
 	    .no_reads = a->no_reads,
@@ -515,6 +609,9 @@ struct analysis *analysis_of_trace(const char *path, char *why, size_t whylen, c
 			hb_set_main_pid(&a->hb, a->pid);
 			saw_target = 1;
 			break;
+		case TREC_PROCESS:
+			read_process(a, &payload);
+			break;
 		case TREC_EVENT:
 			feed_event(a, &payload);
 			break;
@@ -568,5 +665,8 @@ void analysis_free(struct analysis *a)
 		free(a->owned[i]);
 	free(a->owned);
 	forget_target(a);
+	for (size_t i = 0; i < a->nprocs; i++)
+		free_process(&a->procs[i]);
+	free(a->procs);
 	free(a);
 }

@@ -12,18 +12,24 @@
 
 static void attach_usage(FILE *out)
 {
-	fprintf(out,
-		"usage: pyrace attach -p PID [OPTIONS]\n\n"
-		"Attaches to a running CPython 3.11 process, traces it until Ctrl-C (SIGINT), "
-		"SIGTERM,\n"
-		"the deadline or the end of the process, detaches (leaving nothing behind in the\n"
-		"process or the kernel) and prints the races found on stderr. The process is not\n"
-		"stopped, restarted or written to.\n\n"
-		"  -p, --pid PID        the process to trace\n"
-		"  --duration S         detach after S seconds\n"
-		"  -o, --output FILE    keep the trace in FILE (for pyrace analyze)\n"
-		"  --debug-dir DIR      where build-id debug files live (default "
-		"/usr/lib/debug)\n" NO_READS_HELP);
+	fprintf(
+	    out,
+	    "usage: pyrace attach -p PID [-p PID...] [--children] [OPTIONS]\n\n"
+	    "Attaches to running CPython 3.11 processes, traces them until Ctrl-C (SIGINT), "
+	    "SIGTERM,\n"
+	    "the deadline or the end of every traced process, detaches (leaving nothing behind "
+	    "in the\n"
+	    "processes or the kernel) and prints the races found on stderr. The processes are "
+	    "not\n"
+	    "restarted or written to. Races are reported within each process, never across.\n\n"
+	    "  -p, --pid PID        a process to trace (may be repeated)\n"
+	    "  --children           also trace the processes below them: those that exist now,\n"
+	    "                       those they fork and the Python programs they execute (each\n"
+	    "                       new one held for a moment while pyrace attaches to it)\n"
+	    "  --duration S         detach after S seconds\n"
+	    "  -o, --output FILE    keep the trace in FILE (for pyrace analyze)\n"
+	    "  --debug-dir DIR      where build-id debug files live (default "
+	    "/usr/lib/debug)\n" NO_READS_HELP);
 	fputs(OUTPUT_OPTIONS_HELP, out);
 	fprintf(out,
 		"  -h, --help           this text\n\n"
@@ -37,6 +43,7 @@ static int attach(int argc, char **argv, struct output_options *out)
 {
 	static const struct option options[] = {
 	    {"pid", required_argument, NULL, 'p'},
+	    {"children", no_argument, NULL, 'C'},
 	    {"duration", required_argument, NULL, 'D'},
 	    OUTPUT_LONG_OPTIONS,
 	    {"output", required_argument, NULL, 'o'},
@@ -47,7 +54,9 @@ static int attach(int argc, char **argv, struct output_options *out)
 	};
 	const char *output = NULL, *debug_dir = "/usr/lib/debug";
 	int no_reads = 0;
-	long pid = 0;
+	pid_t pids[PYRACE_MAX_PIDS];
+	size_t npids = 0;
+	int children = 0;
 	double duration = 0;
 	int opt;
 	optind = 1;
@@ -60,11 +69,11 @@ static int attach(int argc, char **argv, struct output_options *out)
 			continue;
 		switch (opt) {
 		case 'p':
-			pid = strtol(optarg, &end, 10);
-			if (!*optarg || *end || pid <= 0) {
-				fprintf(stderr, "pyrace attach: not a process id: %s\n", optarg);
+			if (parse_pid(optarg, pids, &npids, "attach"))
 				return EXIT_USAGE;
-			}
+			break;
+		case 'C':
+			children = 1;
 			break;
 		case 'D':
 			duration = strtod(optarg, &end);
@@ -91,7 +100,7 @@ static int attach(int argc, char **argv, struct output_options *out)
 			return EXIT_USAGE;
 		}
 	}
-	if (!pid || optind != argc) {
+	if (!npids || optind != argc) {
 		fprintf(stderr, "pyrace attach: needs -p PID (pyrace attach -p 4242)\n");
 		return EXIT_USAGE;
 	}
@@ -110,9 +119,11 @@ static int attach(int argc, char **argv, struct output_options *out)
 		snprintf(path, sizeof(path), "/proc/self/fd/%d", tmp_fd);
 		output = path;
 	}
-	struct record_options ro = {
-	    .trace_path = output, .debug_dir = debug_dir, .no_reads = no_reads};
-	int rc = record_attach((pid_t)pid, duration, &ro);
+	struct record_options ro = {.trace_path = output,
+				    .debug_dir = debug_dir,
+				    .no_reads = no_reads,
+				    .children = children};
+	int rc = record_attach(pids, npids, duration, &ro);
 	if (rc == 0)
 		rc = report_trace(output, tmp_fd >= 0 ? "trace" : output, out);
 	if (tmp_fd >= 0)

@@ -11,12 +11,15 @@ static void record_usage(FILE *out)
 	fprintf(
 	    out,
 	    "usage: pyrace record -o FILE [OPTIONS] -- COMMAND [ARGS...]\n"
-	    "       pyrace record -o FILE -p PID [--duration S] [OPTIONS]\n\n"
+	    "       pyrace record -o FILE -p PID [-p PID...] [--children] [--duration S] "
+	    "[OPTIONS]\n\n"
 	    "Runs COMMAND traced (or traces the running process PID, as pyrace attach does) and\n"
 	    "writes the trace to FILE (mode 0600). The trace holds everything needed to analyse\n"
 	    "it on another machine: pyrace analyze FILE.\n\n"
 	    "  -o, --output FILE the trace file (required)\n"
-	    "  -p, --pid PID     trace a running process instead of starting a command\n"
+	    "  -p, --pid PID     trace a running process instead of starting a command (may be\n"
+	    "                    repeated)\n"
+	    "  --children        with -p: also the processes below it, now and to come\n"
 	    "  --duration S      with -p: detach after S seconds\n"
 	    "  --debug-dir DIR   where build-id debug files live (default /usr/lib/debug)\n"
 	    "  --no-reads        record writes and synchronisation only: cheaper, but only\n"
@@ -32,6 +35,7 @@ int cmd_record(int argc, char **argv)
 	static const struct option options[] = {
 	    {"output", required_argument, NULL, 'o'},
 	    {"pid", required_argument, NULL, 'p'},
+	    {"children", no_argument, NULL, 'C'},
 	    {"duration", required_argument, NULL, 'D'},
 	    {"debug-dir", required_argument, NULL, 'd'},
 	    {"no-reads", no_argument, NULL, OPT_NO_READS},
@@ -40,7 +44,9 @@ int cmd_record(int argc, char **argv)
 	};
 	const char *output = NULL, *debug_dir = "/usr/lib/debug";
 	int no_reads = 0;
-	long pid = 0;
+	pid_t pids[PYRACE_MAX_PIDS];
+	size_t npids = 0;
+	int children = 0;
 	double duration = 0;
 	int opt;
 	optind = 1;
@@ -51,11 +57,11 @@ int cmd_record(int argc, char **argv)
 			output = optarg;
 			break;
 		case 'p':
-			pid = strtol(optarg, &end, 10);
-			if (!*optarg || *end || pid <= 0) {
-				fprintf(stderr, "pyrace record: not a process id: %s\n", optarg);
+			if (parse_pid(optarg, pids, &npids, "record"))
 				return EXIT_USAGE;
-			}
+			break;
+		case 'C':
+			children = 1;
 			break;
 		case 'D':
 			duration = strtod(optarg, &end);
@@ -80,16 +86,18 @@ int cmd_record(int argc, char **argv)
 		}
 	}
 	int with_command = optind < argc;
-	if (!output || with_command == (pid != 0)) {
+	if (!output || with_command == (npids != 0) || (children && !npids)) {
 		fprintf(stderr, "pyrace record: needs -o FILE and either a command or -p PID "
 				"(pyrace record -o t.trace -- python3 app.py)\n");
 		return EXIT_USAGE;
 	}
 	if (record_check_privileges())
 		return EXIT_USAGE;
-	struct record_options ro = {
-	    .trace_path = output, .debug_dir = debug_dir, .no_reads = no_reads};
-	if (pid)
-		return record_attach((pid_t)pid, duration, &ro);
+	struct record_options ro = {.trace_path = output,
+				    .debug_dir = debug_dir,
+				    .no_reads = no_reads,
+				    .children = children};
+	if (npids)
+		return record_attach(pids, npids, duration, &ro);
 	return record_command(argv + optind, &ro);
 }

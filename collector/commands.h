@@ -3,6 +3,7 @@
 #define PYRACE_COMMANDS_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "baseline.h"
 #include "suppressions.h"
@@ -90,6 +91,11 @@ enum {
  * one line on stderr when its file cannot be used (suppressions and baselines are read here,
  * before anything is traced, so that a mistake in them costs no run). */
 int output_option(struct output_options *o, int opt, const char *arg);
+
+/* -p PID, which may be given several times (attach, record). */
+#define PYRACE_MAX_PIDS 64
+/* Appends `arg` to `pids`; 0, or 1 after one line on stderr naming `command`. */
+int parse_pid(const char *arg, pid_t *pids, size_t *npids, const char *command);
 void output_options_free(struct output_options *o);
 
 /* Analyses a trace, leaves out suppressed and baselined races (and suppressed deadlocks), prints

@@ -1,4 +1,6 @@
-/* Draining the ring buffer into the trace, resolving each code object the first time it is seen. */
+/* Draining the ring buffers into the trace, resolving each code object the first time it is seen.
+ * Each traced address space gets a number, carried in the top bits of every address of its
+ * events, so that processes that share addresses (a fork) share nothing in the analysis. */
 #ifndef PYRACE_CONSUMER_H
 #define PYRACE_CONSUMER_H
 
@@ -10,13 +12,21 @@
 #include "trace_io.h"
 #include "u64map.h"
 
+struct ring_buffer;
+
+struct consumer_process {
+	pid_t pid;
+	const struct interp_info *interp;
+	uint64_t code_type; /* run-time address of PyCode_Type, 0 until the core is mapped */
+};
+
 struct consumer {
 	long delay_ms; /* PYRACE_CONSUMER_DELAY_MS: a slow reader, to test overflow */
 	struct ring_buffer *rb;
 	struct trace_writer *writer;
-	pid_t pid;
-	const struct interp_info *interp;
-	uint64_t code_type; /* run-time address of PyCode_Type, 0 until the core is mapped */
+	struct consumer_process *procs; /* by number - 1 */
+	size_t nprocs, procs_cap;
+	struct u64map current; /* tgid -> number of its address space now */
 	struct u64map code_seen;
 	struct trace_buf buf;
 	uint64_t events;
@@ -27,11 +37,20 @@ struct consumer {
 	int write_failed;
 };
 
-int consumer_init(struct consumer *c, int ring_fd, struct trace_writer *w, pid_t pid,
-		  const struct interp_info *interp);
+int consumer_init(struct consumer *c, int ring_fd, struct trace_writer *w);
+/* Another ring of events (of another interpreter's programs). 0 on success. */
+int consumer_add_ring(struct consumer *c, int ring_fd);
+/* Another ring whose records go to `fn` rather than into the trace (process life events). */
+int consumer_add_ring_fn(struct consumer *c, int ring_fd, int (*fn)(void *, void *, size_t),
+			 void *ctx);
+/* Events of `pid` belong to a new address space from now on (it was attached, forked, or it
+ * executed a new program). Returns its number, 0 when there is no room for another. */
+uint16_t consumer_add_process(struct consumer *c, pid_t pid, const struct interp_info *interp);
+/* Events of `pid` are dropped from now on. */
+void consumer_end_process(struct consumer *c, pid_t pid);
 /* Waits up to `timeout_ms` for events and writes them; returns events handled or -1. */
 int consumer_poll(struct consumer *c, int timeout_ms);
-/* Writes whatever the ring buffer still holds. */
+/* Writes whatever the ring buffers still hold. */
 int consumer_drain(struct consumer *c);
 void consumer_free(struct consumer *c);
 

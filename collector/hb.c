@@ -43,6 +43,7 @@ void hb_init(struct hb *h, struct code_table *code)
 	memset(h, 0, sizeof(*h));
 	h->code = code;
 	u64map_init(&h->thread_by_tid);
+	u64map_init(&h->next_ordinal);
 	u64map_init(&h->lock_by_addr);
 	u64map_init(&h->var_by_addr);
 	u64map_init(&h->shadow_by_key);
@@ -88,6 +89,7 @@ void hb_free(struct hb *h)
 	free(h->vcs);
 	free(h->lockset_items);
 	free(h->races);
+	u64map_free(&h->next_ordinal);
 	struct u64map *maps[] = {&h->thread_by_tid,	 &h->lock_by_addr,     &h->var_by_addr,
 				 &h->shadow_by_key,	 &h->binding_by_obj,   &h->spawn_clock,
 				 &h->channel_clock,	 &h->channel_pending,  &h->lockset_by_hash,
@@ -124,26 +126,33 @@ static int is_runtime_module(const char *name)
 
 /* ---- threads ---- */
 
-static uint32_t new_thread(struct hb *h, uint32_t tid)
+/* Threads are told apart by process too: a tid names another thread once its process is gone, and
+ * a forked child's main thread is not its parent's. */
+static uint32_t new_thread(struct hb *h, const struct pyrace_event *e)
 {
 	if (grow((void **)&h->threads, &h->threads_cap, h->nthreads + 1, sizeof(*h->threads), h))
+		return UINT32_MAX;
+	uint64_t *given = u64map_put(&h->next_ordinal, e->process, 0, NULL);
+	if (!given)
 		return UINT32_MAX;
 	uint32_t idx = (uint32_t)h->nthreads++;
 	struct hb_thread *t = &h->threads[idx];
 	memset(t, 0, sizeof(*t));
-	t->tid = tid;
-	t->ordinal = tid == h->main_pid ? 0 : ++h->next_ordinal;
+	t->tid = e->tid;
+	t->pid = e->pid;
+	t->process = e->process;
+	t->ordinal = e->tid == e->pid || e->tid == h->main_pid ? 0 : (uint32_t)++ * given;
 	vclock_set(&t->vc, idx, 1);
-	uint64_t *slot = u64map_put(&h->thread_by_tid, tid, 0, NULL);
+	uint64_t *slot = u64map_put(&h->thread_by_tid, e->tid, e->process, NULL);
 	if (slot)
 		*slot = idx + 1;
 	return idx;
 }
 
-static uint32_t thread_of(struct hb *h, uint32_t tid)
+static uint32_t thread_of(struct hb *h, const struct pyrace_event *e)
 {
-	uint64_t *slot = u64map_get(&h->thread_by_tid, tid, 0);
-	return slot ? (uint32_t)(*slot - 1) : new_thread(h, tid);
+	uint64_t *slot = u64map_get(&h->thread_by_tid, e->tid, e->process);
+	return slot ? (uint32_t)(*slot - 1) : new_thread(h, e);
 }
 
 static void note_sync(struct hb *h, uint32_t t, const struct pyrace_event *e, uint8_t kind,
@@ -493,7 +502,7 @@ static void on_sync(struct hb *h, const struct pyrace_event *e, uint32_t t)
 /* A new thread starts with everything its parent did before starting it. */
 static void on_thread_begin(struct hb *h, const struct pyrace_event *e)
 {
-	uint32_t t = new_thread(h, e->tid);
+	uint32_t t = new_thread(h, e);
 	if (t == UINT32_MAX)
 		return;
 	h->threads[t].boot = e->obj;
@@ -633,6 +642,9 @@ static void add_race(struct hb *h, uint32_t var, uint32_t shadow, const struct h
 		x = fnv(x, &s->key_kind, 1);
 		x = fnv(x, &s->key_id, sizeof(s->key_id));
 	}
+	/* the same race in two workers running the same code is reported for each of them */
+	uint16_t process = h->threads[cur->thread].process;
+	x = fnv(x, &process, sizeof(process));
 	uint64_t l1 = location_hash(h, cur->stack), l2 = location_hash(h, prev->stack);
 	uint64_t lo = l1 < l2 ? l1 : l2, hi = l1 < l2 ? l2 : l1;
 	x = fnv(x, &lo, sizeof(lo));
@@ -651,6 +663,7 @@ static void add_race(struct hb *h, uint32_t var, uint32_t shadow, const struct h
 	}
 	h->races[h->nraces] = (struct hb_race){.var = var,
 					       .shadow = shadow,
+					       .process = process,
 					       .current = *cur,
 					       .previous = *prev,
 					       .occurrences = 1,
@@ -781,7 +794,7 @@ int hb_test_frame(struct hb *h, uint32_t stack)
  * test the other threads' accesses happen during. */
 static void note_main_test(struct hb *h, uint32_t t, uint32_t stack)
 {
-	if (h->threads[t].tid == h->main_pid && hb_test_frame(h, stack) >= 0)
+	if (h->threads[t].tid == h->threads[t].pid && hb_test_frame(h, stack) >= 0)
 		h->main_test_stack = stack;
 }
 
@@ -878,10 +891,10 @@ void hb_event(struct hb *h, const struct pyrace_event *e)
 			return;
 		}
 		{
-			uint32_t t = thread_of(h, e->tid);
+			uint32_t t = thread_of(h, e);
 			if (t == UINT32_MAX)
 				return;
-			if (e->nframes && e->tid == h->main_pid) {
+			if (e->nframes && e->tid == h->threads[t].pid) {
 				uint32_t stack = code_table_intern_stack(h->code, e->frames,
 									 e->nframes, e->truncated);
 				if (stack != UINT32_MAX)
@@ -891,7 +904,7 @@ void hb_event(struct hb *h, const struct pyrace_event *e)
 		}
 		return;
 	case PYEV_ACCESS: {
-		uint32_t t = thread_of(h, e->tid);
+		uint32_t t = thread_of(h, e);
 		if (t != UINT32_MAX)
 			on_access(h, e, t);
 		return;

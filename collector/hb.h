@@ -58,7 +58,9 @@ struct hb_sync_history {
 
 struct hb_thread {
 	uint32_t tid;
-	uint32_t ordinal; /* 0 for the main thread, then in order of start */
+	uint32_t pid;	  /* of its process */
+	uint16_t process; /* number of its address space in the trace (TREC_PROCESS), 0 if none */
+	uint32_t ordinal; /* 0 for the main thread, then in order of start within its process */
 	struct vclock vc;
 	uint32_t *held; /* lock indices, in acquisition order, repeated for recursion */
 	size_t nheld, held_cap;
@@ -115,7 +117,8 @@ struct hb_shadow {
 
 struct hb_race {
 	uint32_t var;
-	uint32_t shadow; /* UINT32_MAX: a whole-dict race */
+	uint32_t shadow;  /* UINT32_MAX: a whole-dict race */
+	uint16_t process; /* both accesses are of one process: processes share no memory */
 	struct hb_access current, previous;
 	uint64_t occurrences;
 	uint64_t dedup_hash;
@@ -128,7 +131,8 @@ struct hb {
 	uint32_t main_pid;
 	struct hb_thread *threads;
 	size_t nthreads, threads_cap;
-	struct u64map thread_by_tid; /* tid -> index + 1 */
+	struct u64map thread_by_tid; /* (tid, process) -> index + 1 */
+	struct u64map next_ordinal;  /* process -> ordinals given so far */
 	struct hb_lock *locks;
 	size_t nlocks, locks_cap;
 	struct u64map lock_by_addr;
@@ -153,7 +157,6 @@ struct hb {
 	struct hb_race *races;
 	size_t nraces, races_cap;
 	struct u64map race_by_hash;
-	uint32_t next_ordinal;
 	struct u64map test_frame_by_stack; /* stack -> innermost test frame + 2, 1 for none */
 	uint32_t main_test_stack;	   /* the main thread's latest stack inside a test */
 	struct lockorder order;		   /* potential deadlocks */

@@ -20,13 +20,24 @@
 
 #define MAX_LINKS 64
 
-struct probes {
-	struct pyrace_bpf *skel;
-	int multi_fds[MAX_LINKS]; /* uprobe_multi links */
+/* The links of one traced process: uprobe_multi takes a single pid, so each process gets its
+ * own, which also keeps breakpoints out of every other process that maps the interpreter. */
+struct probe_process {
+	pid_t pid;
+	int multi_fds[4]; /* uprobe_multi links: one per file and direction */
 	size_t nmulti;
 	struct bpf_link *links[MAX_LINKS]; /* per-probe perf links, on older kernels */
 	size_t nlinks;
 	size_t attached;
+};
+
+struct probes {
+	struct pyrace_bpf *skel;
+	const struct interp_info *in;
+	int stop_at_finalize;
+	int multi; /* programs loaded for uprobe_multi links */
+	struct probe_process *procs;
+	size_t nprocs, procs_cap;
 };
 
 /* The link_create part of union bpf_attr for uprobe_multi, padded to the union's size. */
@@ -79,9 +90,10 @@ static int fill_handlers(struct probes *p)
 
 /* One link per file and direction, all to the dispatcher: the kernel unregisters a link's probe
  * points after a single grace period, where per-probe links cost ~0.1 s each at detach. */
-static int attach_multi(struct probes *p, const struct interp_info *in, pid_t pid, char *why,
-			size_t whylen)
+static int attach_multi(struct probes *p, struct probe_process *proc, char *why, size_t whylen)
 {
+	const struct interp_info *in = p->in;
+	pid_t pid = proc->pid;
 	int err = fill_handlers(p);
 	if (err) {
 		snprintf(why, whylen, "cannot fill the BPF handler table: %s", strerror(-err));
@@ -122,7 +134,7 @@ static int attach_multi(struct probes *p, const struct interp_info *in, pid_t pi
 			attr.pid = (uint32_t)pid;
 			int fd =
 			    (int)syscall(__NR_bpf, PYRACE_BPF_LINK_CREATE, &attr, sizeof(attr));
-			if (fd < 0 || p->nmulti == MAX_LINKS) {
+			if (fd < 0 || proc->nmulti == 4) {
 				err = fd < 0 ? errno : E2BIG;
 				if (fd >= 0)
 					close(fd);
@@ -130,16 +142,17 @@ static int attach_multi(struct probes *p, const struct interp_info *in, pid_t pi
 					 strerror(err));
 				return -err;
 			}
-			p->multi_fds[p->nmulti++] = fd;
-			p->attached += cnt;
+			proc->multi_fds[proc->nmulti++] = fd;
+			proc->attached += cnt;
 		}
 	}
 	return 0;
 }
 
-static int attach_each(struct probes *p, const struct interp_info *in, pid_t pid, char *why,
-		       size_t whylen)
+static int attach_each(struct probes *p, struct probe_process *proc, char *why, size_t whylen)
 {
+	const struct interp_info *in = p->in;
+	pid_t pid = proc->pid;
 	for (size_t i = 0; i < in->nprobes; i++) {
 		const struct probe_point *pp = &in->probes[i];
 		if (!pp->found)
@@ -150,15 +163,15 @@ static int attach_each(struct probes *p, const struct interp_info *in, pid_t pid
 			    .bpf_cookie = pp->vaddr);
 		struct bpf_link *link = bpf_program__attach_uprobe_opts(
 		    prog, pid, probe_path(in, pp), pp->file_offset, &opts);
-		if (!link || p->nlinks == MAX_LINKS) {
+		if (!link || proc->nlinks == MAX_LINKS) {
 			int err = link ? E2BIG : errno;
 			bpf_link__destroy(link);
 			snprintf(why, whylen, "cannot attach a uprobe to %s in %s: %s", pp->symbol,
 				 probe_path(in, pp), strerror(err));
 			return -err;
 		}
-		p->links[p->nlinks++] = link;
-		p->attached++;
+		proc->links[proc->nlinks++] = link;
+		proc->attached++;
 	}
 	return 0;
 }
@@ -189,46 +202,148 @@ static int load(struct probes *p, const struct interp_info *in, int stop_at_fina
 	return pyrace_bpf__load(p->skel);
 }
 
-static void unload(struct probes *p)
+static void close_links(struct probe_process *proc)
 {
-	for (size_t i = 0; i < p->nmulti; i++)
-		close(p->multi_fds[i]);
-	for (size_t i = 0; i < p->nlinks; i++)
-		bpf_link__destroy(p->links[i]);
-	pyrace_bpf__destroy(p->skel);
-	p->skel = NULL;
-	p->nmulti = p->nlinks = p->attached = 0;
+	for (size_t i = 0; i < proc->nmulti; i++)
+		close(proc->multi_fds[i]);
+	for (size_t i = 0; i < proc->nlinks; i++)
+		bpf_link__destroy(proc->links[i]);
+	proc->nmulti = proc->nlinks = proc->attached = 0;
 }
 
-struct probes *probes_attach(const struct interp_info *in, pid_t pid, int stop_at_finalize,
-			     char *why, size_t whylen, int *not_permitted)
+static void unload(struct probes *p)
+{
+	for (size_t i = 0; i < p->nprocs; i++)
+		close_links(&p->procs[i]);
+	p->nprocs = 0;
+	pyrace_bpf__destroy(p->skel);
+	p->skel = NULL;
+}
+
+static void explain(int err, char *why, size_t whylen, int *not_permitted)
+{
+	*not_permitted = err == -EPERM || err == -EACCES;
+	if (!why[0])
+		snprintf(why, whylen, "cannot load the BPF programs: %s", strerror(-err));
+	if (*not_permitted)
+		snprintf(why + strlen(why), whylen - strlen(why),
+			 " (needs root: CAP_BPF and CAP_PERFMON)");
+}
+
+struct probes *probes_load(const struct interp_info *in, int stop_at_finalize, char *why,
+			   size_t whylen, int *not_permitted)
 {
 	*not_permitted = 0;
+	why[0] = '\0';
 	libbpf_set_print(silent_print);
 	struct probes *p = calloc(1, sizeof(*p));
 	if (!p) {
 		snprintf(why, whylen, "out of memory");
 		return NULL;
 	}
-	why[0] = '\0';
+	p->in = in;
+	p->stop_at_finalize = stop_at_finalize;
+	p->multi = 1;
 	int err = load(p, in, stop_at_finalize, 1);
-	if (!err)
-		err = attach_multi(p, in, pid, why, whylen);
-	if (err && err != -EPERM && err != -EACCES) {
-		/* a kernel before 6.6: one perf link per probe point */
-		unload(p);
+	if (err) {
+		explain(err, why, whylen, not_permitted);
+		probes_detach(p);
+		return NULL;
+	}
+	return p;
+}
+
+int probes_add_process(struct probes *p, pid_t pid, char *why, size_t whylen, int *not_permitted)
+{
+	*not_permitted = 0;
+	why[0] = '\0';
+	if (p->nprocs == p->procs_cap) {
+		size_t cap = p->procs_cap ? p->procs_cap * 2 : 8;
+		struct probe_process *grown = realloc(p->procs, cap * sizeof(*grown));
+		if (!grown) {
+			snprintf(why, whylen, "out of memory");
+			return -ENOMEM;
+		}
+		p->procs = grown;
+		p->procs_cap = cap;
+	}
+	struct probe_process *proc = &p->procs[p->nprocs];
+	memset(proc, 0, sizeof(*proc));
+	proc->pid = pid;
+	int err = p->multi ? attach_multi(p, proc, why, whylen) : attach_each(p, proc, why, whylen);
+	if (err && p->multi && p->nprocs == 0 && err != -EPERM && err != -EACCES) {
+		/* a kernel before 6.6: one perf link per probe point; nothing was watched yet, so
+		 * the programs and maps can be loaded again */
+		close_links(proc);
+		pyrace_bpf__destroy(p->skel);
+		p->skel = NULL;
+		p->multi = 0;
 		why[0] = '\0';
-		err = load(p, in, stop_at_finalize, 0);
+		err = load(p, p->in, p->stop_at_finalize, 0);
 		if (!err)
-			err = attach_each(p, in, pid, why, whylen);
+			err = attach_each(p, proc, why, whylen);
 	}
 	if (err) {
-		*not_permitted = err == -EPERM || err == -EACCES;
-		if (!why[0])
-			snprintf(why, whylen, "cannot load the BPF programs: %s", strerror(-err));
-		if (*not_permitted)
-			snprintf(why + strlen(why), whylen - strlen(why),
-				 " (needs root: CAP_BPF and CAP_PERFMON)");
+		close_links(proc);
+		explain(err, why, whylen, not_permitted);
+		return err;
+	}
+	p->nprocs++;
+	return 0;
+}
+
+void probes_remove_process(struct probes *p, pid_t pid)
+{
+	for (size_t i = 0; i < p->nprocs; i++) {
+		if (p->procs[i].pid != pid)
+			continue;
+		close_links(&p->procs[i]);
+		p->procs[i] = p->procs[--p->nprocs];
+		break;
+	}
+	probes_forget_watched(p, pid);
+}
+
+int probes_has_process(const struct probes *p, pid_t pid)
+{
+	for (size_t i = 0; i < p->nprocs; i++)
+		if (p->procs[i].pid == pid)
+			return 1;
+	return 0;
+}
+
+void probes_forget_watched(struct probes *p, pid_t pid)
+{
+	int fd = bpf_map__fd(p->skel->maps.watched);
+	struct pyrace_watch_key key, next, *prev = NULL;
+	/* deleting the key just visited would restart the walk: collect a batch, then delete */
+	for (;;) {
+		struct pyrace_watch_key batch[256];
+		size_t n = 0;
+		prev = NULL;
+		while (n < 256 && bpf_map_get_next_key(fd, prev, &next) == 0) {
+			key = next;
+			prev = &key;
+			if (key.tgid == (uint32_t)pid)
+				batch[n++] = key;
+		}
+		for (size_t i = 0; i < n; i++)
+			bpf_map_delete_elem(fd, &batch[i]);
+		if (n < 256)
+			return;
+	}
+}
+
+const struct interp_info *probes_interp(const struct probes *p)
+{
+	return p->in;
+}
+
+struct probes *probes_attach(const struct interp_info *in, pid_t pid, int stop_at_finalize,
+			     char *why, size_t whylen, int *not_permitted)
+{
+	struct probes *p = probes_load(in, stop_at_finalize, why, whylen, not_permitted);
+	if (p && probes_add_process(p, pid, why, whylen, not_permitted)) {
 		probes_detach(p);
 		return NULL;
 	}
@@ -240,6 +355,7 @@ void probes_detach(struct probes *p)
 	if (!p)
 		return;
 	unload(p);
+	free(p->procs);
 	free(p);
 }
 
@@ -248,16 +364,20 @@ int probes_ring_fd(const struct probes *p)
 	return bpf_map__fd(p->skel->maps.events);
 }
 
-int probes_watch(struct probes *p, uint64_t dict, int kind)
+int probes_watch(struct probes *p, pid_t pid, uint64_t dict, int kind)
 {
 	uint8_t info = (uint8_t)kind; /* struct watch_info in the BPF program */
-	return bpf_map__update_elem(p->skel->maps.watched, &dict, sizeof(dict), &info, sizeof(info),
+	struct pyrace_watch_key key = {.tgid = (uint32_t)pid, .addr = dict};
+	return bpf_map__update_elem(p->skel->maps.watched, &key, sizeof(key), &info, sizeof(info),
 				    BPF_ANY);
 }
 
 size_t probes_attached(const struct probes *p)
 {
-	return p->attached;
+	size_t n = 0;
+	for (size_t i = 0; i < p->nprocs; i++)
+		n += p->procs[i].attached;
+	return n;
 }
 
 static uint64_t counter_sum(const struct probes *p, uint32_t which)

@@ -67,7 +67,7 @@ void record_write_target(struct trace_writer *w, pid_t pid, const struct interp_
 	trace_put_str(&b, in->exe);
 	trace_put_str(&b, in->build ? in->build : "unknown");
 	uint32_t argc = 0;
-	while (argv[argc])
+	while (argv && argv[argc])
 		argc++;
 	trace_put_u32(&b, argc);
 	for (uint32_t i = 0; i < argc; i++)
@@ -83,6 +83,25 @@ void record_write_target(struct trace_writer *w, pid_t pid, const struct interp_
 	trace_buf_free(&b);
 }
 
+void record_write_process(struct trace_writer *w, uint16_t number, pid_t pid, pid_t ppid,
+			  const char *executable, char *const argv[])
+{
+	struct trace_buf b = {0};
+	trace_put_u32(&b, number);
+	trace_put_u32(&b, (uint32_t)pid);
+	trace_put_u32(&b, (uint32_t)ppid);
+	trace_put_str(&b, executable);
+	uint32_t argc = 0;
+	while (argv && argv[argc])
+		argc++;
+	trace_put_u32(&b, argc);
+	for (uint32_t i = 0; i < argc; i++)
+		trace_put_str(&b, argv[i]);
+	if (!b.error)
+		trace_writer_record(w, TREC_PROCESS, b.data, (uint32_t)b.len);
+	trace_buf_free(&b);
+}
+
 static void write_stats(struct trace_writer *w, const struct trace_stats *s)
 {
 	struct trace_buf b = {0};
@@ -92,20 +111,24 @@ static void write_stats(struct trace_writer *w, const struct trace_stats *s)
 	trace_put_u64(&b, s->duration_ns);
 	trace_put_u32(&b, (uint32_t)s->exit_status);
 	trace_put_u32(&b, s->ended_early);
+	trace_put_u32(&b, s->untraced_processes);
 	if (!b.error)
 		trace_writer_record(w, TREC_STATS, b.data, (uint32_t)b.len);
 	trace_buf_free(&b);
 }
 
-int record_finish(struct consumer *c, struct probes *probes, struct trace_writer *w,
-		  struct trace_stats *stats, double start, const char *path)
+int record_finish(struct consumer *c, struct probes *const *probes, size_t nprobes,
+		  struct trace_writer *w, struct trace_stats *stats, double start, const char *path)
 {
 	consumer_drain(c);
-	stats->lost_events = probes_lost_events(probes);
-	stats->truncated_stacks = probes_truncated_stacks(probes);
+	for (size_t i = 0; i < nprobes; i++) {
+		stats->lost_events += probes_lost_events(probes[i]);
+		stats->truncated_stacks += probes_truncated_stacks(probes[i]);
+	}
 	stats->unresolved_code = c->unresolved_code;
 	stats->duration_ns = (uint64_t)((record_now() - start) * 1e9);
-	probes_detach(probes);
+	for (size_t i = 0; i < nprobes; i++)
+		probes_detach(probes[i]);
 	int failed = c->write_failed;
 	consumer_free(c);
 	write_stats(w, stats);
@@ -170,11 +193,16 @@ int record_command(char *const argv[], const struct record_options *opts)
 		return not_permitted ? 1 : rc;
 	}
 	struct consumer c;
-	if (consumer_init(&c, probes_ring_fd(probes), w, l.pid, &l.interp)) {
+	uint16_t number = 0;
+	if (consumer_init(&c, probes_ring_fd(probes), w) ||
+	    !(number = consumer_add_process(&c, l.pid, &l.interp))) {
+		if (c.rb)
+			consumer_free(&c);
 		probes_detach(probes);
 		trace_writer_close(w);
 		return run_untraced(&l, "cannot read the BPF ring buffer");
 	}
+	record_write_process(w, number, l.pid, 0, l.interp.exe, argv);
 
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigemptyset(&sa.sa_mask);
@@ -192,7 +220,7 @@ int record_command(char *const argv[], const struct record_options *opts)
 	status_line_init(&status, 0);
 	for (;;) {
 		consumer_poll(&c, 50);
-		status_line_tick(&status, &c, probes);
+		status_line_tick(&status, &c, &probes, 1);
 		int status;
 		pid_t r = waitpid(l.pid, &status, WNOHANG | WUNTRACED);
 		if (r == l.pid && WIFSTOPPED(status)) {
@@ -221,7 +249,7 @@ int record_command(char *const argv[], const struct record_options *opts)
 		}
 	}
 	status_line_clear(&status);
-	int rc = record_finish(&c, probes, w, &stats, start, opts->trace_path);
+	int rc = record_finish(&c, &probes, 1, w, &stats, start, opts->trace_path);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	if (stats.ended_early && stats.exit_status == -1)

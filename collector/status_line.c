@@ -17,13 +17,17 @@ void status_line_init(struct status_line *s, uint64_t extra_dicts)
 	s->last = record_now();
 }
 
-void status_line_tick(struct status_line *s, const struct consumer *c, const struct probes *p)
+void status_line_tick(struct status_line *s, const struct consumer *c, struct probes *const *probes,
+		      size_t nprobes)
 {
 	if (!s->enabled)
 		return;
 	double now = record_now();
 	if (now - s->last < REFRESH_S)
 		return;
+	uint64_t lost = 0;
+	for (size_t i = 0; i < nprobes; i++)
+		lost += probes_lost_events(probes[i]);
 	double rate = (double)(c->events - s->last_events) / (now - s->last);
 	s->last = now;
 	s->last_events = c->events;
@@ -31,7 +35,7 @@ void status_line_tick(struct status_line *s, const struct consumer *c, const str
 	fprintf(stderr,
 		"\rpyrace: %.0f events/s, %" PRIu64 " threads, %" PRIu64 " watched dicts, %" PRIu64
 		" lost events\033[K",
-		rate, c->threads, c->watched_dicts + s->extra_dicts, probes_lost_events(p));
+		rate, c->threads, c->watched_dicts + s->extra_dicts, lost);
 	fflush(stderr);
 	s->shown = 1;
 }

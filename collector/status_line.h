@@ -17,7 +17,8 @@ struct status_line {
 
 void status_line_init(struct status_line *s, uint64_t extra_dicts);
 /* Redraws the line when half a second has passed since the last time. */
-void status_line_tick(struct status_line *s, const struct consumer *c, const struct probes *p);
+void status_line_tick(struct status_line *s, const struct consumer *c, struct probes *const *probes,
+		      size_t nprobes);
 /* Erases the line, so that what is printed next starts on a clean one. */
 void status_line_clear(struct status_line *s);
 

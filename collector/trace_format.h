@@ -30,11 +30,24 @@ enum trace_record_type {
 	TREC_STATS,	 /* counters at the end of the run */
 	TREC_LOST,	 /* events lost in the kernel until now (a running total) */
 	TREC_MODE,	 /* u32 flags (TMODE_*): what the recording left out on purpose */
+	TREC_PROCESS,	 /* one traced address space: number, pid, parent, interpreter, argv */
 };
 
 enum trace_mode_flags {
 	TMODE_NO_READS = 1, /* reads were not recorded: only write-write races can be found */
 };
+
+/* Addresses in a trace carry the number of their process (TREC_PROCESS) above bit 48: user-space
+ * addresses stay below 2^47 on x86-64, and a number rather than the pid because pids reach 2^22
+ * and an exec gives the same pid a new address space. */
+#define TRACE_ADDR_SHIFT    48
+#define TRACE_ADDR_MASK	    ((1ull << TRACE_ADDR_SHIFT) - 1)
+#define TRACE_MAX_PROCESSES 65535u
+
+static inline uint64_t trace_tag_addr(uint16_t process, uint64_t addr)
+{
+	return (addr & TRACE_ADDR_MASK) | ((uint64_t)process << TRACE_ADDR_SHIFT);
+}
 
 /* Growable byte buffer for building and parsing record payloads. */
 struct trace_buf {
@@ -66,6 +79,9 @@ struct trace_stats {
 	uint64_t duration_ns;
 	int32_t exit_status;  /* of the target, as from waitpid; -1 unknown */
 	uint32_t ended_early; /* the target was killed or tracing was interrupted */
+	/* followed processes that were not a supported CPython; written after the fields above,
+	 * absent from older traces */
+	uint32_t untraced_processes;
 };
 
 #endif

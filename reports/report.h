@@ -23,6 +23,9 @@ struct report_stack {
 struct report_thread {
 	uint32_t tid;
 	const char *name; /* "MainThread", "Thread-2 (worker)" */
+	uint32_t pid;	  /* its process; 0 when unknown */
+	/* the process's command line, set only when the report covers several processes */
+	const char *process;
 };
 
 /* One synchronisation event of a racing thread, for the timeline of a race. */
@@ -94,6 +97,15 @@ struct report_target {
 	const char *build;
 };
 
+/* One traced process (pyrace attach --children, or several -p). */
+struct report_process {
+	int pid;
+	int ppid; /* the traced process it was forked from, 0 when none */
+	const char *const *argv;
+	size_t argc;
+	const char *executable; /* the interpreter, or the program when not CPython */
+};
+
 struct report_stats {
 	uint64_t events;
 	uint64_t lost_events;
@@ -101,6 +113,7 @@ struct report_stats {
 	uint64_t watched_dicts;
 	uint64_t truncated_stacks;
 	uint64_t unresolved_frames;
+	uint64_t untraced_processes; /* followed processes that were not a supported CPython */
 	double duration_s;
 	int ended_early; /* the target or the trace ended before the program did */
 	int no_reads; /* --no-reads: reads were not recorded, only write-write races can be found */
@@ -118,6 +131,9 @@ struct report_suppression {
 
 struct report {
 	struct report_target target;
+	/* every traced process, when there were several (nprocesses is 0 otherwise) */
+	const struct report_process *processes;
+	size_t nprocesses;
 	struct report_stats stats;
 	const struct report_race *races; /* what is left after suppressions and baselines */
 	size_t nraces;

@@ -29,6 +29,8 @@ static void write_access(struct json_writer *j, const char *key, const struct re
 	jw_open(j, "thread", '{');
 	jw_u64(j, "tid", a->thread.tid);
 	jw_str(j, "name", a->thread.name);
+	if (a->thread.pid)
+		jw_u64(j, "pid", a->thread.pid);
 	jw_close(j, '}');
 	jw_open(j, "locks_held", '[');
 	for (size_t i = 0; i < a->nlocks && a->locks_held; i++)
@@ -121,6 +123,23 @@ int report_write_json(const struct report *r, FILE *out)
 	jw_close(&j, '}');
 	jw_close(&j, '}');
 
+	if (r->nprocesses) {
+		jw_open(&j, "processes", '[');
+		for (size_t i = 0; i < r->nprocesses; i++) {
+			const struct report_process *p = &r->processes[i];
+			jw_open(&j, NULL, '{');
+			jw_int(&j, "pid", p->pid);
+			jw_int(&j, "ppid", p->ppid);
+			jw_open(&j, "argv", '[');
+			for (size_t k = 0; k < p->argc && p->argv; k++)
+				jw_str(&j, NULL, p->argv[k]);
+			jw_close(&j, ']');
+			jw_str(&j, "executable", p->executable);
+			jw_close(&j, '}');
+		}
+		jw_close(&j, ']');
+	}
+
 	jw_open(&j, "stats", '{');
 	jw_u64(&j, "events", st->events);
 	jw_u64(&j, "lost_events", st->lost_events);
@@ -131,6 +150,8 @@ int report_write_json(const struct report *r, FILE *out)
 	jw_u64(&j, "unresolved_frames", st->unresolved_frames);
 	jw_bool(&j, "ended_early", st->ended_early != 0);
 	jw_bool(&j, "reads_recorded", st->no_reads == 0);
+	if (r->nprocesses)
+		jw_u64(&j, "untraced_processes", st->untraced_processes);
 	jw_close(&j, '}');
 
 	jw_open(&j, "races", '[');

@@ -89,10 +89,16 @@ static void put_access(FILE *out, const struct style *c, const struct report_acc
 	if (a->thread.name) {
 		fputs(" by thread \"", out);
 		put_text(out, a->thread.name);
-		fprintf(out, "\" (tid %" PRIu32 "):%s\n", a->thread.tid, c->reset);
+		fprintf(out, "\" (tid %" PRIu32 ")", a->thread.tid);
 	} else {
-		fprintf(out, " by thread (tid %" PRIu32 "):%s\n", a->thread.tid, c->reset);
+		fprintf(out, " by thread (tid %" PRIu32 ")", a->thread.tid);
 	}
+	if (a->thread.process) {
+		fprintf(out, " of process %" PRIu32 " (", a->thread.pid);
+		put_text(out, a->thread.process);
+		fputc(')', out);
+	}
+	fprintf(out, ":%s\n", c->reset);
 
 	put_stack(out, &a->stack);
 
@@ -235,11 +241,18 @@ static void put_counts(FILE *out, const struct style *c, const struct report *r)
 	fprintf(out, counts_fmt, st->threads, plural(st->threads, "thread", "threads"), st->events,
 		plural(st->events, "event", "events"), st->lost_events,
 		plural(st->lost_events, "lost event", "lost events"));
+	if (r->nprocesses)
+		fprintf(out, ", %zu %s", r->nprocesses,
+			plural(r->nprocesses, "process", "processes"));
 	if (r->nraces == 0)
 		fputc(')', out);
 	if (r->ndeadlocks > 0)
 		fprintf(out, "; %zu %s", r->ndeadlocks,
 			plural(r->ndeadlocks, "potential deadlock", "potential deadlocks"));
+	if (st->untraced_processes > 0)
+		fprintf(out, "; %" PRIu64 " %s not traced (not CPython 3.11)",
+			st->untraced_processes,
+			plural(st->untraced_processes, "process", "processes"));
 	if (r->suppressed > 0)
 		fprintf(out, "; %" PRIu64 " %s suppressed", r->suppressed,
 			plural(r->suppressed, "race", "races"));

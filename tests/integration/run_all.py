@@ -1198,7 +1198,8 @@ def interpreters(selected):
 
 
 def attach_cases():
-    """The `attach` tests live in test_attach.py; an AssertionError there is a failed case."""
+    """The `attach` tests live in test_attach.py (test_children.py: several processes); an
+    AssertionError there is a failed case."""
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import test_attach
 
@@ -1211,10 +1212,12 @@ def attach_cases():
         return case
 
     import test_faults
+    import test_children
     import test_html
     import test_manners
 
-    cases = test_attach.CASES + test_faults.CASES + test_html.CASES + test_manners.CASES
+    cases = (test_attach.CASES + test_faults.CASES + test_children.CASES + test_html.CASES
+             + test_manners.CASES)
     return [(name, wrap(fn)) for name, fn in cases]
 
 

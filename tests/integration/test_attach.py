@@ -89,15 +89,54 @@ def wait_attached(proc, timeout=20):
     raise AssertionError("pyrace did not attach: %s" % "".join(lines))
 
 
-def our_bpf_objects():
-    """Names of pyrace's programs still loaded, and uprobe_multi links still present."""
-    progs = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, text=True)
-    links = subprocess.run(["bpftool", "-j", "link", "show"], capture_output=True, text=True)
-    ours = {"insertdict", "dict_lookup", "lock_release", "module_init_dict", "queue_put"}
-    names = [p.get("name", "") for p in json.loads(progs.stdout or "[]")]
-    prog_ids = {p["id"] for p in json.loads(progs.stdout or "[]") if p.get("name") in ours}
-    leftover_links = [l for l in json.loads(links.stdout or "[]") if l.get("prog_id") in prog_ids]
-    return [n for n in names if n in ours], leftover_links
+class BpfObjects:
+    """The BPF programs, links and maps of one pyrace process, read from its own file
+    descriptors (/proc/PID/fdinfo) while it runs. Other pyrace runs on the machine (other tests,
+    other users) have theirs: a check by program name would see them and fail, or let ours
+    pass for theirs."""
+
+    def __init__(self):
+        self.ids = {"prog": set(), "link": set(), "map": set()}
+
+    def snapshot(self, pid):
+        """Adds what process `pid` holds now; call it while attached (and again after new
+        processes were attached, each with links of its own)."""
+        fdinfo = "/proc/%d/fdinfo" % pid
+        try:
+            fds = os.listdir(fdinfo)
+        except OSError:
+            return self
+        for fd in fds:
+            try:
+                with open(os.path.join(fdinfo, fd)) as f:
+                    text = f.read()
+            except OSError:
+                continue
+            for kind in self.ids:
+                m = re.search(r"^%s_id:\s+(\d+)" % kind, text, re.M)
+                if m:
+                    self.ids[kind].add(int(m.group(1)))
+        return self
+
+    def left(self):
+        """Those still in the kernel (ids are not reused soon: the kernel allocates them
+        cyclically)."""
+        leftover = {}
+        for kind, cmd in (("prog", "prog"), ("link", "link"), ("map", "map")):
+            out = subprocess.run(["bpftool", "-j", cmd, "show"], capture_output=True, text=True).stdout
+            present = {o.get("id") for o in json.loads(out or "[]")}
+            still = sorted(self.ids[kind] & present)
+            if still:
+                leftover[kind] = still
+        return leftover
+
+    def assert_gone(self):
+        assert self.ids["prog"] and self.ids["link"], "no BPF program or link of pyrace was seen: %s" % self.ids
+        # the kernel frees a program an RCU grace period after its last reference
+        deadline = time.time() + 5
+        while self.left() and time.time() < deadline:
+            time.sleep(0.1)
+        assert not self.left(), "left in the kernel: %s" % self.left()
 
 
 def test_race_found_and_service_unharmed():
@@ -108,6 +147,7 @@ def test_race_found_and_service_unharmed():
         out_json = os.path.join(work, "report.json")
         proc = start_attach(svc.proc.pid, "--duration", "4", "--json", out_json)
         wait_attached(proc)
+        ours = BpfObjects().snapshot(proc.pid)
         svc.load(2.5)
         _, err = proc.communicate(timeout=60)
         assert proc.returncode == 66, "exit %s, expected 66:\n%s" % (proc.returncode, err)
@@ -125,8 +165,7 @@ def test_race_found_and_service_unharmed():
         after = svc.get("/stats")["count"]
         assert after == before + 1, "stats count %d after %d" % (after, before)
         assert svc.get("/item/k9")["key"] == "k9"
-        progs, links = our_bpf_objects()
-        assert not progs and not links, "left in the kernel: %s %s" % (progs, links)
+        ours.assert_gone()
     finally:
         svc.stop()
 
@@ -138,9 +177,11 @@ def test_twenty_cycles():
     try:
         svc.load(0.5)
         rss = []
+        ours = BpfObjects()
         for cycle in range(20):
             proc = start_attach(svc.proc.pid, "--duration", "0.6")
             wait_attached(proc)
+            ours.snapshot(proc.pid)
             svc.load(0.2, clients=2)
             _, err = proc.communicate(timeout=60)
             assert proc.returncode in (0, 66), "cycle %d: exit %s\n%s" % (cycle, proc.returncode, err)
@@ -148,8 +189,7 @@ def test_twenty_cycles():
             rss.append(svc.rss_kib())
         growth = rss[-1] - rss[4]
         assert growth < 2048, "service RSS grew by %d KiB over 15 cycles: %s" % (growth, rss)
-        progs, links = our_bpf_objects()
-        assert not progs and not links, "left in the kernel: %s %s" % (progs, links)
+        ours.assert_gone()
     finally:
         svc.stop()
 
@@ -172,13 +212,13 @@ def test_sigint_detaches():
     try:
         proc = start_attach(svc.proc.pid)
         wait_attached(proc)
+        ours = BpfObjects().snapshot(proc.pid)
         svc.load(0.3, clients=2)
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=30)
         assert proc.returncode in (0, 66), "exit %s:\n%s" % (proc.returncode, err)
         assert svc.get("/stats")["count"] >= 1
-        progs, links = our_bpf_objects()
-        assert not progs and not links, "left in the kernel: %s %s" % (progs, links)
+        ours.assert_gone()
     finally:
         svc.stop()
 

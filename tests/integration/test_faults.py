@@ -9,7 +9,7 @@ import subprocess
 import tempfile
 import time
 
-from test_attach import PYRACE, ROOT, SYSTEM_PYTHON, Service, our_bpf_objects, start_attach, wait_attached
+from test_attach import PYRACE, ROOT, SYSTEM_PYTHON, BpfObjects, Service, start_attach, wait_attached
 
 LONG_PROGRAM = """
 import sys, threading, time
@@ -39,14 +39,14 @@ def test_tracer_killed_run():
     proc = subprocess.Popen([PYRACE, "run", "--", SYSTEM_PYTHON, _program(work), marker],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(1.0)
+    ours = BpfObjects().snapshot(proc.pid)
     proc.kill()
     proc.wait()
     deadline = time.time() + 20
     while not os.path.exists(marker) and time.time() < deadline:
         time.sleep(0.1)
     assert os.path.exists(marker), "the program did not finish after pyrace was killed"
-    progs, links = our_bpf_objects()
-    assert not progs and not links, "left in the kernel: %s %s" % (progs, links)
+    ours.assert_gone()
 
 
 def test_tracer_killed_attach():
@@ -55,13 +55,13 @@ def test_tracer_killed_attach():
     try:
         proc = start_attach(svc.proc.pid)
         wait_attached(proc)
+        ours = BpfObjects().snapshot(proc.pid)
         svc.load(0.3, clients=2)
         proc.kill()
         proc.wait()
         svc.load(0.3, clients=2)
         assert svc.get("/stats")["count"] >= 1
-        progs, links = our_bpf_objects()
-        assert not progs and not links, "left in the kernel: %s %s" % (progs, links)
+        ours.assert_gone()
     finally:
         svc.stop()
 

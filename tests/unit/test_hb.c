@@ -1292,12 +1292,75 @@ static void test_long_key_text(void **state)
 	assert_memory_equal(text, key, PYRACE_KEY_MAX);
 }
 
+/* An event of process `number` (pid `pid`), its addresses tagged as the consumer tags them. */
+static void proc_ev(struct fixture *f, uint16_t number, uint32_t pid, uint32_t tid, uint8_t type,
+		    uint8_t op, uint64_t obj, uint64_t aux, const char *text, uint64_t site)
+{
+	struct pyrace_event e = event(f, type, op, tid, trace_tag_addr(number, obj),
+				      aux ? trace_tag_addr(number, aux) : 0);
+	e.pid = pid;
+	e.process = number;
+	if (text)
+		set_text(&e, text);
+	if (site)
+		add_frame(&e, trace_tag_addr(number, site), 0);
+	feed(f, &e);
+}
+
+static void proc_main(struct fixture *f, uint16_t number, uint32_t pid)
+{
+	proc_ev(f, number, pid, pid, PYEV_WATCH, PYWATCH_MODULE, MAIN_MOD, 0, "__main__", 0);
+	proc_ev(f, number, pid, pid, PYEV_WATCH, PYWATCH_GLOBAL_DICT, CACHE, MAIN_MOD, "CACHE", 0);
+}
+
+/* A parent and its forked child hold the same dict at the same address: their accesses never
+ * meet, and the same race in both is reported for each. */
+static void test_processes_apart(void **state)
+{
+	struct fixture *f = *state;
+	enum { CHILD = 5000, CHILD_T = 5001 };
+	proc_main(f, 1, MAIN);
+	proc_main(f, 2, CHILD);
+	proc_ev(f, 1, MAIN, T1, PYEV_ACCESS, PYOP_WRITE, CACHE, 0, "a", CODE_1);
+	proc_ev(f, 2, CHILD, CHILD_T, PYEV_ACCESS, PYOP_WRITE, CACHE, 0, "a", CODE_1);
+	assert_int_equal(f->h.nraces, 0);
+	/* the same race in both processes */
+	proc_ev(f, 1, MAIN, T2, PYEV_ACCESS, PYOP_WRITE, CACHE, 0, "a", CODE_1);
+	assert_int_equal(f->h.nraces, 1);
+	proc_ev(f, 2, CHILD, CHILD, PYEV_ACCESS, PYOP_WRITE, CACHE, 0, "a", CODE_1);
+	assert_int_equal(f->h.nraces, 2);
+	assert_int_equal(f->h.races[0].process, 1);
+	assert_int_equal(f->h.races[1].process, 2);
+	const struct hb_thread *cur = &f->h.threads[f->h.races[1].current.thread];
+	const struct hb_thread *prev = &f->h.threads[f->h.races[1].previous.thread];
+	assert_int_equal(cur->pid, CHILD);
+	assert_int_equal(prev->pid, CHILD);
+	assert_int_equal(cur->ordinal, 0); /* the child's main thread */
+	assert_int_equal(prev->ordinal, 1);
+}
+
+/* A tid seen in two processes (reused after the first ended) names two threads. */
+static void test_tid_reused_across_processes(void **state)
+{
+	struct fixture *f = *state;
+	proc_main(f, 1, MAIN);
+	proc_main(f, 2, 5000);
+	proc_ev(f, 1, MAIN, T1, PYEV_ACCESS, PYOP_WRITE, CACHE, 0, "a", CODE_1);
+	proc_ev(f, 2, 5000, T1, PYEV_ACCESS, PYOP_WRITE, CACHE, 0, "a", CODE_1);
+	assert_int_equal(f->h.nthreads, 2);
+	assert_int_equal(f->h.threads[0].process, 1);
+	assert_int_equal(f->h.threads[1].process, 2);
+	assert_int_equal(f->h.nraces, 0);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    T(test_write_write),
+	    T(test_processes_apart),
+	    T(test_tid_reused_across_processes),
 	    T(test_read_write),
 	    T(test_write_read),
 	    T(test_reads_and_one_thread_do_not_race),

@@ -221,6 +221,39 @@ static void test_find_clones(void **state)
 	symbol_table_close(t);
 }
 
+/* A function no symbol table names is found by its DWARF name (the third place looked in):
+ * the debug file is copied with lock_dealloc's symbol removed. */
+static void test_dwarf_fallback(void **state)
+{
+	(void)state;
+	char python[PATH_MAX], why[1024];
+	NEED_CHROOT("trixie", "python3.13", python);
+	static struct interp_info in;
+	interp_inspect_all(python, NULL, "/usr/lib/debug", &in, why, sizeof(why));
+	const struct probe_point *before = point(&in, "lock_dealloc.lto_priv.0");
+	uint64_t entry = before->entry;
+	const char *id = strstr(in.debug_file, "/.build-id/");
+	assert_non_null(id);
+	char dir[] = "/tmp/pyrace-dwarf-XXXXXX", sub[PATH_MAX], cmd[3 * PATH_MAX];
+	assert_non_null(mkdtemp(dir));
+	snprintf(sub, sizeof(sub), "%s%.14s", dir, id); /* DIR/.build-id/xx */
+	snprintf(cmd, sizeof(cmd),
+		 "mkdir -p '%s' && objcopy --strip-symbol=lock_dealloc.lto_priv.0 "
+		 "--strip-symbol=lock_dealloc.lto_priv.0.cold '%s' '%s%s'",
+		 sub, in.debug_file, dir, id);
+	assert_int_equal(system(cmd), 0);
+	static struct interp_info stripped;
+	interp_inspect_all(python, NULL, dir, &stripped, why, sizeof(why));
+	assert_true(strncmp(stripped.debug_file, dir, strlen(dir)) == 0);
+	const struct probe_point *p = point(&stripped, "lock_dealloc");
+	assert_string_equal(p->source, "DWARF");
+	assert_int_equal(p->entry, entry);
+	assert_int_equal(p->vaddr, entry + 4);
+	assert_string_equal(p->args[0].where, "rdi");
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 /* Debian's python3.X-dbg interpreters: Py_DEBUG, recognised from their exports. */
 static void test_debug_builds(void **state)
 {
@@ -246,6 +279,7 @@ int main(void)
 	    cmocka_unit_test(test_313),
 	    cmocka_unit_test(test_314),
 	    cmocka_unit_test(test_find_clones),
+	    cmocka_unit_test(test_dwarf_fallback),
 	    cmocka_unit_test(test_debug_builds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -19,8 +19,12 @@ static void doctor_usage(FILE *out)
 	    out,
 	    "usage: pyrace doctor [--python PATH | -p PID] [--debug-dir DIR]\n\n"
 	    "Checks the kernel (BPF, BTF, uprobes, privileges) and an interpreter: its version,\n"
-	    "build, where its symbols come from, and for every event class the function probed,\n"
-	    "its address and whether it was found. Default interpreter: /usr/bin/python3.\n\n"
+	    "build flavour, layout, where its symbols come from, and for every event class the\n"
+	    "function probed, its address, the registers of its arguments (DWARF), its inlined\n"
+	    "copies and whether it was found; then whether `pyrace run` can trace it. Knows\n"
+	    "CPython 3.11, 3.13 and 3.14. Default interpreter: /usr/bin/python3. Debug files are\n"
+	    "looked for in DIR (default /usr/lib/debug), then in the usr/lib/debug of a chroot\n"
+	    "holding the interpreter.\n\n"
 	    "Exit status: 0 everything found, 1 the kernel or privileges are lacking,\n"
 	    "2 the interpreter cannot be traced (fully).\n");
 }

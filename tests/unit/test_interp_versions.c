@@ -276,10 +276,8 @@ static void test_debug_builds(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_313),
-	    cmocka_unit_test(test_314),
-	    cmocka_unit_test(test_find_clones),
-	    cmocka_unit_test(test_dwarf_fallback),
+	    cmocka_unit_test(test_313),		 cmocka_unit_test(test_314),
+	    cmocka_unit_test(test_find_clones),	 cmocka_unit_test(test_dwarf_fallback),
 	    cmocka_unit_test(test_debug_builds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -19,8 +19,12 @@ static void doctor_usage(FILE *out)
 	    out,
 	    "usage: pyrace doctor [--python PATH | -p PID] [--debug-dir DIR]\n\n"
 	    "Checks the kernel (BPF, BTF, uprobes, privileges) and an interpreter: its version,\n"
-	    "build, where its symbols come from, and for every event class the function probed,\n"
-	    "its address and whether it was found. Default interpreter: /usr/bin/python3.\n\n"
+	    "build flavour, layout, where its symbols come from, and for every event class the\n"
+	    "function probed, its address, the registers of its arguments (DWARF), its inlined\n"
+	    "copies and whether it was found; then whether `pyrace run` can trace it. Knows\n"
+	    "CPython 3.11, 3.13 and 3.14. Default interpreter: /usr/bin/python3. Debug files are\n"
+	    "looked for in DIR (default /usr/lib/debug), then in the usr/lib/debug of a chroot\n"
+	    "holding the interpreter.\n\n"
 	    "  --python PATH        the interpreter to check\n"
 	    "  -p, --pid PID        check the interpreter of a running process\n"
 	    "  --debug-dir DIR      where build-id debug files live (default /usr/lib/debug)\n"
@@ -81,15 +85,155 @@ static int process_interpreter(int pid, char *exe, size_t len, char **ld_path)
 	return 0;
 }
 
+static void print_args(char *buf, size_t len, const struct probe_arg *args, size_t n)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && used < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%s=%s", i ? " " : "",
+					 args[i].name, args[i].where);
+}
+
+static void print_inline_sites(const struct interp_info *in, size_t probe)
+{
+	size_t shown = 0, uncovered = 0;
+	for (size_t i = 0; i < in->ninlined; i++) {
+		const struct interp_inline_site *s = &in->inlined[i];
+		if (s->probe != probe || s->covered)
+			continue;
+		if (++uncovered > 3)
+			continue;
+		char args[160];
+		print_args(args, sizeof(args), s->args, s->nargs);
+		char span[48];
+		if (s->high)
+			snprintf(span, sizeof(span), "0x%" PRIx64 "..0x%" PRIx64, s->entry_pc,
+				 s->high);
+		else
+			snprintf(span, sizeof(span), "0x%" PRIx64, s->entry_pc);
+		printf("  %-20s   inlined in %s+%" PRIu64 " (%s, %zu range%s) %s\n", "", s->caller,
+		       s->caller_offset, span, s->nranges, s->nranges == 1 ? "" : "s", args);
+		shown++;
+	}
+	const struct probe_point *p = &in->probes[probe];
+	if (p->ninlined_uncovered > shown)
+		printf("  %-20s   ... %zu more inlined cop%s not inside a probed function\n", "",
+		       p->ninlined_uncovered - shown,
+		       p->ninlined_uncovered - shown == 1 ? "y" : "ies");
+}
+
+static void print_probe_table(const struct interp_info *in)
+{
+	printf("\n  %-20s %-40s %-10s %-24s %-34s %s\n", "event class", "function", "address",
+	       "source", "arguments", "status");
+	for (size_t i = 0; i < in->nprobes; i++) {
+		const struct probe_point *p = &in->probes[i];
+		char addr[32] = "-", source[48] = "-", args[160] = "", status[64];
+		if (p->found)
+			snprintf(addr, sizeof(addr), "0x%" PRIx64, p->vaddr);
+		if (p->found || p->ninlined)
+			snprintf(source, sizeof(source), "%s%s", p->found ? p->source : "",
+				 p->found && p->ninlined ? " + " : "");
+		if (p->ninlined)
+			snprintf(source + strlen(source), sizeof(source) - strlen(source),
+				 "inline x%zu", p->ninlined);
+		if (p->spec->is_return)
+			snprintf(args, sizeof(args), "return value=rax");
+		else
+			print_args(args, sizeof(args), p->args, p->nargs);
+		if (p->ninlined_uncovered)
+			snprintf(status, sizeof(status), "%sinlined x%zu (not traced yet)",
+				 p->found ? "ok + " : "", p->ninlined_uncovered);
+		else
+			snprintf(status, sizeof(status), "%s",
+				 p->found ? (p->spec->is_return ? "ok (return)" : "ok")
+					  : "MISSING");
+		printf("  %-20s %-40s %-10s %-24s %-34s %s\n", p->spec->event_class,
+		       p->found ? p->symbol : p->spec->function, addr, source, args, status);
+		if (p->ninlined_uncovered)
+			print_inline_sites(in, i);
+	}
+}
+
+/* The verdict line: can `pyrace run` trace it, and if not, everything that stands in the way. */
+static void print_verdict(const struct interp_info *in, enum interp_status st, const char *why)
+{
+	char missing[2048] = "";
+	size_t used = 0;
+	for (size_t i = 0; i < in->nprobes && used < sizeof(missing); i++) {
+		const struct probe_point *p = &in->probes[i];
+		if (!p->found && !p->spec->is_return)
+			used += (size_t)snprintf(missing + used, sizeof(missing) - used, "%s%s",
+						 used ? ", " : "", p->spec->function);
+	}
+	char inlined[1024] = "";
+	size_t iused = 0;
+	for (size_t i = 0; i < in->nprobes && iused < sizeof(inlined); i++) {
+		const struct probe_point *p = &in->probes[i];
+		if (p->ninlined_uncovered)
+			iused += (size_t)snprintf(inlined + iused, sizeof(inlined) - iused,
+						  "%s%s x%zu", iused ? ", " : "", p->spec->function,
+						  p->ninlined_uncovered);
+	}
+	if (st == INTERP_OK) {
+		printf("\n  pyrace run: can trace this interpreter");
+		if (iused)
+			printf(" (inlined copies not probed: %s)", inlined);
+		printf("\n");
+		return;
+	}
+	printf("\n  pyrace run: cannot trace this interpreter: %s\n", why);
+	if (!in->table)
+		return;
+	if (in->major != 3 || in->minor != 11)
+		printf("    missing: eBPF programs and symbolizer for CPython %u.%u's layout "
+		       "(thread state, frames, argument registers)\n",
+		       in->major, in->minor);
+	if (used)
+		printf("    missing: probe points for %s\n", missing);
+	if (iused)
+		printf("    missing: probes on inlined copies of %s\n", inlined);
+}
+
+static void print_interpreter(const struct interp_info *in)
+{
+	printf("  core        %s (%s)\n", in->core,
+	       in->core_is_dynamic ? "position-independent" : "fixed-address executable");
+	printf("  version     %s (Py_Version 0x%08x)\n", in->version, in->version_hex);
+	if (in->has_debug_offsets)
+		printf("  flavour     %s (_Py_DebugOffsets: version 0x%08" PRIx64
+		       ", free_threaded %d)\n",
+		       in->build, in->debug_offsets_version, in->free_threaded);
+	else
+		printf("  flavour     %s\n", in->build);
+	if (in->has_debug_offsets && in->layout_from_debug_offsets)
+		printf("  layout      %u offsets from _Py_DebugOffsets, %u from the built-in %u.%u "
+		       "table\n",
+		       in->layout_from_debug_offsets, in->layout_from_table, in->major, in->minor);
+	else if (in->table)
+		printf("  layout      built-in %u.%u table\n", in->major, in->minor);
+	printf("  symbols     %s%s\n", in->core_has_symtab ? ".dynsym + .symtab" : ".dynsym",
+	       in->debug_file[0] ? " + debug file .symtab" : "");
+	printf("  debug file  %s\n", in->debug_file[0] ? in->debug_file : "none found");
+	if (in->dwarf_file[0])
+		printf("  DWARF       %s: %zu of %zu units walked for inlined copies in %.3f s\n",
+		       strcmp(in->dwarf_file, in->debug_file) == 0 ? "the debug file"
+								   : in->dwarf_file,
+		       in->dwarf_units_walked, in->dwarf_units, in->dwarf_walk_seconds);
+	else
+		printf("  DWARF       none (argument registers and inlined copies unknown)\n");
+	printf("  _queue      %s\n", in->queue_ext[0] ? in->queue_ext : "not found");
+}
+
 static int interpreter_checks(const char *exe, const char *ld_path, const char *debug_dir)
 {
 	struct interp_info *in = calloc(1, sizeof(*in));
 	char why[1024];
 	if (!in)
 		return EXIT_USAGE;
-	enum interp_status st = interp_inspect(exe, ld_path, debug_dir, in, why, sizeof(why));
+	enum interp_status st = interp_inspect_all(exe, ld_path, debug_dir, in, why, sizeof(why));
 	printf("\ninterpreter %s\n", exe);
-	if (st == INTERP_NOT_ELF || st == INTERP_NOT_PYTHON || st == INTERP_UNSUPPORTED) {
+	if (st == INTERP_NOT_ELF || st == INTERP_NOT_PYTHON || !in->version[0]) {
 		printf("  %s\n", why);
 		if (st == INTERP_NOT_ELF)
 			printf("  (a wrapper script? pass the real interpreter: "
@@ -97,28 +241,14 @@ static int interpreter_checks(const char *exe, const char *ld_path, const char *
 		free(in);
 		return EXIT_UNTRACEABLE;
 	}
-	printf("  core        %s\n", in->core);
-	printf("  version     %s (%s build)\n", in->version, in->build ? in->build : "unknown");
-	printf("  debug file  %s\n", in->debug_file[0] ? in->debug_file : "none found");
-	printf("  _queue      %s\n", in->queue_ext[0] ? in->queue_ext : "not found");
-	printf("\n  %-20s %-32s %-18s %-11s %s\n", "event class", "function", "address", "source",
-	       "status");
+	print_interpreter(in);
 	size_t missing = 0;
-	for (size_t i = 0; i < in->nprobes; i++) {
-		const struct probe_point *p = &in->probes[i];
-		char addr[32] = "-";
-		if (p->found)
-			snprintf(addr, sizeof(addr), "0x%" PRIx64, p->vaddr);
-		printf("  %-20s %-38s %-10s %-11s %s\n", p->spec->event_class,
-		       p->found ? p->symbol : p->spec->function, addr, p->found ? p->source : "-",
-		       p->found ? (p->spec->is_return ? "ok (return)" : "ok") : "MISSING");
-		missing += !p->found;
+	if (in->table) {
+		print_probe_table(in);
+		for (size_t i = 0; i < in->nprobes; i++)
+			missing += !in->probes[i].found;
 	}
-	if (st == INTERP_NO_DEBUG_INFO)
-		printf("\n  %s\n", why);
-	else if (missing)
-		printf("\n  %zu probe point(s) missing: those event classes are not seen\n",
-		       missing);
+	print_verdict(in, st, why);
 	free(in);
 	return st == INTERP_OK && !missing ? EXIT_NO_RACES : EXIT_UNTRACEABLE;
 }

@@ -37,6 +37,7 @@ struct symbol_table {
 	char *runpath;
 	char *debug_file;
 	int has_static;
+	int own_symtab; /* the file itself, not only its debug file, has a .symtab */
 };
 
 static int add_symbol(struct symbol_table *t, const char *name, const GElf_Sym *sym, int source)
@@ -99,6 +100,7 @@ static int load_symbols(struct symbol_table *t, Elf *elf, int debug_file)
 				return -1;
 		} else if (shdr.sh_type == SHT_SYMTAB) {
 			t->has_static = 1;
+			t->own_symtab |= !debug_file;
 			if (load_symbol_section(t, elf, scn,
 						debug_file ? SYM_FROM_DEBUG_FILE : SYM_FROM_SYMTAB))
 				return -1;
@@ -314,6 +316,11 @@ int symbol_table_has_static_symbols(const struct symbol_table *t)
 	return t->has_static;
 }
 
+int symbol_table_has_own_symtab(const struct symbol_table *t)
+{
+	return t->own_symtab;
+}
+
 int symbol_table_is_dynamic(const struct symbol_table *t)
 {
 	return t->dynamic;
@@ -380,6 +387,85 @@ int symbol_table_find_function(const struct symbol_table *t, const char *name,
 			       struct elf_symbol *out)
 {
 	return find_symbol(t, name, 1, out);
+}
+
+static void copy_symbol(const struct loaded_symbol *s, struct elf_symbol *out)
+{
+	snprintf(out->name, sizeof(out->name), "%s", s->name);
+	out->vaddr = s->vaddr;
+	out->size = s->size;
+	out->source = s->source;
+}
+
+size_t symbol_table_find_functions(const struct symbol_table *t, const char *name,
+				   struct elf_symbol *out, size_t max)
+{
+	size_t n = 0;
+	struct elf_symbol best;
+	if (max == 0 || find_symbol(t, name, 1, &best))
+		return 0;
+	out[n++] = best;
+	for (size_t i = 0; i < t->nsymbols && n < max; i++) {
+		const struct loaded_symbol *s = &t->symbols[i];
+		if (!s->is_function || !symbol_name_matches(s->name, name))
+			continue;
+		size_t j = 0;
+		/* the same copy is listed in .dynsym and in the debug file's .symtab */
+		while (j < n && out[j].vaddr != s->vaddr)
+			j++;
+		if (j < n) {
+			if (s->source < out[j].source && strcmp(s->name, out[j].name) == 0)
+				out[j].source = s->source;
+			continue;
+		}
+		copy_symbol(s, &out[n]);
+		/* the exact name stays first; clones follow in address order */
+		size_t keep = strcmp(out[0].name, name) == 0;
+		for (j = n++; j > keep && out[j - 1].vaddr > out[j].vaddr; j--) {
+			struct elf_symbol tmp = out[j];
+			out[j] = out[j - 1];
+			out[j - 1] = tmp;
+		}
+	}
+	return n;
+}
+
+int symbol_table_function_at(const struct symbol_table *t, uint64_t vaddr, struct elf_symbol *out)
+{
+	const struct loaded_symbol *best = NULL;
+	for (size_t i = 0; i < t->nsymbols; i++) {
+		const struct loaded_symbol *s = &t->symbols[i];
+		if (!s->is_function || vaddr < s->vaddr ||
+		    vaddr >= s->vaddr + (s->size ? s->size : 1))
+			continue;
+		if (!best || s->source < best->source)
+			best = s;
+	}
+	if (!best)
+		return -1;
+	copy_symbol(best, out);
+	return 0;
+}
+
+int symbol_table_section(const struct symbol_table *t, const char *name, uint64_t *vaddr,
+			 uint64_t *size)
+{
+	size_t shstrndx;
+	if (elf_getshdrstrndx(t->elf, &shstrndx))
+		return -1;
+	Elf_Scn *scn = NULL;
+	while ((scn = elf_nextscn(t->elf, scn))) {
+		GElf_Shdr shdr;
+		if (!gelf_getshdr(scn, &shdr))
+			continue;
+		const char *n = elf_strptr(t->elf, shstrndx, shdr.sh_name);
+		if (n && strcmp(n, name) == 0) {
+			*vaddr = shdr.sh_addr;
+			*size = shdr.sh_size;
+			return 0;
+		}
+	}
+	return -1;
 }
 
 int symbol_table_find_object(const struct symbol_table *t, const char *name, struct elf_symbol *out)

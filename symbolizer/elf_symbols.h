@@ -31,6 +31,8 @@ void symbol_table_close(struct symbol_table *t);
 const char *symbol_table_debug_file(const struct symbol_table *t);
 /* 1 when the file has a .symtab or a debug file was found: static functions are visible. */
 int symbol_table_has_static_symbols(const struct symbol_table *t);
+/* 1 when the file itself (not only its debug file) has a .symtab. */
+int symbol_table_has_own_symtab(const struct symbol_table *t);
 /* 1 when the ELF file is a shared object or PIE, 0 for a fixed-address executable. */
 int symbol_table_is_dynamic(const struct symbol_table *t);
 
@@ -38,6 +40,17 @@ int symbol_table_is_dynamic(const struct symbol_table *t);
  * `name.constprop.N` are accepted; fragments (`.part.N`, `.cold`) never. 0 when found. */
 int symbol_table_find_function(const struct symbol_table *t, const char *name,
 			       struct elf_symbol *out);
+/* Every whole copy of function `name` at distinct addresses: the exact name and each clone
+ * (3.14 has dict_dict_merge.constprop.0.isra.0 and .constprop.1.isra.0, both called). The
+ * exact name comes first, then clones by address. Returns how many were found (at most max). */
+size_t symbol_table_find_functions(const struct symbol_table *t, const char *name,
+				   struct elf_symbol *out, size_t max);
+/* The function symbol whose [value, value + size) holds `vaddr` (fragments included: an
+ * address in insertdict.lto_priv.0.cold is named so). 0 when found. */
+int symbol_table_function_at(const struct symbol_table *t, uint64_t vaddr, struct elf_symbol *out);
+/* Address and size of section `name` (e.g. .PyRuntime). 0 when found. */
+int symbol_table_section(const struct symbol_table *t, const char *name, uint64_t *vaddr,
+			 uint64_t *size);
 /* Finds a data object by exact name. 0 when found. */
 int symbol_table_find_object(const struct symbol_table *t, const char *name,
 			     struct elf_symbol *out);

@@ -6,109 +6,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "debug_offsets.h"
 #include "elf_symbols.h"
-
-const struct probe_spec probe_specs[] = {
-    {"insertdict", "insertdict", 0, PROBE_IN_CORE, "dict writes"},
-    {"insert_to_emptydict", "insert_to_emptydict", 0, PROBE_IN_CORE, "dict writes"},
-    {"dict_delitem", "PyDict_DelItem", 0, PROBE_IN_CORE, "dict deletes"},
-    {"dict_pop", "dict_pop", 0, PROBE_IN_CORE, "dict pops"},
-    {"dict_popitem", "dict_popitem", 0, PROBE_IN_CORE, "dict pops"},
-    {"dict_clear", "PyDict_Clear", 0, PROBE_IN_CORE, "dict clears"},
-    {"dict_setdefault", "PyDict_SetDefault", 0, PROBE_IN_CORE, "dict setdefault"},
-    {"dict_merge", "dict_merge", 0, PROBE_IN_CORE, "dict updates"},
-    {"dict_lookup", "_Py_dict_lookup", 0, PROBE_IN_CORE, "dict reads"},
-    {"dict_contains", "PyDict_Contains", 0, PROBE_IN_CORE, "dict reads"},
-    {"dict_get", "dict_get", 0, PROBE_IN_CORE, "dict reads"},
-    {"dict_iterate", "dict_iter", 0, PROBE_IN_CORE, "dict iteration"},
-    {"dict_iterate", "PyDict_Copy", 0, PROBE_IN_CORE, "dict iteration"},
-    {"dictview_iterate", "dictkeys_iter", 0, PROBE_IN_CORE, "dict iteration"},
-    {"dictview_iterate", "dictitems_iter", 0, PROBE_IN_CORE, "dict iteration"},
-    {"dictview_iterate", "dictvalues_iter", 0, PROBE_IN_CORE, "dict iteration"},
-    {"dict_dealloc", "dict_dealloc", 0, PROBE_IN_CORE, "dict lifetime"},
-    {"registry_remove", "_PyDict_DelItemIf", 0, PROBE_IN_CORE, "weak registries"},
-    {"module_init_dict", "module_init_dict", 0, PROBE_IN_CORE, "module namespaces"},
-    {"lock_acquire_entry", "lock_PyThread_acquire_lock", 0, PROBE_IN_CORE, "Lock"},
-    {"lock_acquire_return", "lock_PyThread_acquire_lock", 1, PROBE_IN_CORE, "Lock"},
-    {"lock_release", "lock_PyThread_release_lock", 0, PROBE_IN_CORE, "Lock"},
-    {"lock_acquire_entry", "rlock_acquire", 0, PROBE_IN_CORE, "RLock"},
-    {"lock_acquire_return", "rlock_acquire", 1, PROBE_IN_CORE, "RLock"},
-    {"lock_release", "rlock_release", 0, PROBE_IN_CORE, "RLock"},
-    {"lock_release", "rlock_release_save", 0, PROBE_IN_CORE, "Condition on RLock"},
-    {"lock_acquire_entry", "rlock_acquire_restore", 0, PROBE_IN_CORE, "Condition on RLock"},
-    {"lock_restore_return", "rlock_acquire_restore", 1, PROBE_IN_CORE, "Condition on RLock"},
-    {"lock_dealloc", "lock_dealloc", 0, PROBE_IN_CORE, "lock lifetime"},
-    {"lock_dealloc", "rlock_dealloc", 0, PROBE_IN_CORE, "lock lifetime"},
-    {"thread_spawn", "PyThread_start_new_thread", 0, PROBE_IN_CORE, "thread start"},
-    {"thread_begin", "thread_run", 0, PROBE_IN_CORE, "thread start"},
-    {"thread_exit", "release_sentinel", 0, PROBE_IN_CORE, "thread join"},
-    {"code_dealloc", "code_dealloc", 0, PROBE_IN_CORE, "code object lifetime"},
-    {"finalize", "Py_FinalizeEx", 0, PROBE_IN_CORE, "interpreter shutdown"},
-    {"queue_put", "_queue_SimpleQueue_put", 0, PROBE_IN_QUEUE, "SimpleQueue"},
-    {"queue_put", "_queue_SimpleQueue_put_nowait", 0, PROBE_IN_QUEUE, "SimpleQueue"},
-    {"queue_get_entry", "_queue_SimpleQueue_get", 0, PROBE_IN_QUEUE, "SimpleQueue"},
-    {"queue_get_return", "_queue_SimpleQueue_get", 1, PROBE_IN_QUEUE, "SimpleQueue"},
-    {"queue_get_entry", "_queue_SimpleQueue_get_nowait", 0, PROBE_IN_QUEUE, "SimpleQueue"},
-    {"queue_get_return", "_queue_SimpleQueue_get_nowait", 1, PROBE_IN_QUEUE, "SimpleQueue"},
-};
-const size_t probe_spec_count = sizeof(probe_specs) / sizeof(probe_specs[0]);
-
-/* Struct offsets of CPython 3.11 release builds on x86-64 (the same in 3.11.0 to 3.11.x). */
-static void layout_for_311(struct interp_info *in)
-{
-	struct pyrace_layout *l = &in->layout;
-	l->runtime_tstate_current = 0x240;
-	l->tstate_cframe = 0x38;
-	l->cframe_current_frame = 8;
-	l->frame_code = 32;
-	l->frame_previous = 48;
-	l->frame_prev_instr = 56;
-	l->frame_owner = 69;
-	l->owner_cstack = 0xff; /* 3.11 has no C-stack shim frames */
-	l->code_adaptive = 184;
-	l->obj_type = 8;
-	l->type_flags = 168;
-	l->type_name = 24;
-	l->str_hash = 24;
-	l->str_state = 32;
-	l->str_length = 16;
-	l->str_ascii_data = 48;
-	l->str_utf8_length = 48;
-	l->str_utf8 = 56;
-	l->long_size = 16;
-	l->long_digits = 24;
-	l->dict_used = 16;
-	l->dictview_dict = 16;
-	l->weakref_object = 16;
-
-	struct code_layout *c = &in->code;
-	c->co_filename = 112;
-	c->co_name = 120;
-	c->co_qualname = 128;
-	c->co_linetable = 136;
-	c->co_firstlineno = 72;
-	c->bytes_size = 16;
-	c->bytes_data = 32;
-	c->str_state = l->str_state;
-	c->str_length = l->str_length;
-	c->str_ascii_data = l->str_ascii_data;
-	c->str_utf8_length = l->str_utf8_length;
-	c->str_utf8 = l->str_utf8;
-	c->obj_type = l->obj_type;
-	c->runtime_main_interp = 0x30;
-	c->interp_modules = 0x378;
-	c->dict_keys = 0x20;
-	c->dict_values = 0x28;
-	c->keys_log2_size = 8;
-	c->keys_log2_index_bytes = 9;
-	c->keys_kind = 10;
-	c->keys_nentries = 24;
-	c->keys_indices = 32;
-	c->entry_size_general = 24;
-	c->entry_size_unicode = 16;
-	c->module_dict = 16;
-	c->type_flags = l->type_flags;
-}
+#include "interp_dwarf.h"
+#include "layout.h"
 
 static int exports_interpreter(const struct symbol_table *t)
 {
@@ -199,31 +100,50 @@ static const char *source_name(enum symbol_source s)
 	case SYM_FROM_SYMTAB:
 		return "symtab";
 	default:
-		return "debug file";
+		return "debug symtab";
 	}
 }
 
-/* Resolves one probe point; steps past endbr64, which would make every hit single-stepped. */
-static int resolve_probe(const struct symbol_table *t, const struct probe_spec *spec,
-			 struct probe_point *p)
+int interp_probe_at(const struct symbol_table *t, uint64_t vaddr, int is_return,
+		    struct probe_point *p)
 {
-	struct elf_symbol sym;
-	p->spec = spec;
-	if (symbol_table_find_function(t, spec->function, &sym))
-		return -1;
-	uint64_t vaddr = sym.vaddr;
 	unsigned char insn[4];
 	static const unsigned char endbr64[4] = {0xf3, 0x0f, 0x1e, 0xfa};
-	if (!spec->is_return && symbol_table_read(t, vaddr, insn, 4) == 0 &&
+	p->entry = vaddr;
+	/* a uprobe on endbr64 is single-stepped (~9 us a hit instead of ~0.5 us) */
+	if (!is_return && symbol_table_read(t, vaddr, insn, 4) == 0 &&
 	    memcmp(insn, endbr64, 4) == 0)
 		vaddr += 4;
 	if (symbol_table_vaddr_to_offset(t, vaddr, &p->file_offset))
 		return -1;
-	snprintf(p->symbol, sizeof(p->symbol), "%s", sym.name);
 	p->vaddr = vaddr;
-	p->source = source_name(sym.source);
 	p->found = 1;
 	return 0;
+}
+
+/* Resolves the probe points of one spec: its best-named copy, or with `all_clones` every
+ * whole copy. Returns how many points were filled (0 = not found: one unfound point). */
+static size_t resolve_probe(const struct symbol_table *t, const struct probe_spec *spec,
+			    int all_clones, struct probe_point *points, size_t room)
+{
+	struct elf_symbol syms[8];
+	size_t n = 0;
+	points[0] = (struct probe_point){.spec = spec};
+	if (t)
+		n = symbol_table_find_functions(t, spec->function, syms, all_clones ? 8 : 1);
+	size_t filled = 0;
+	for (size_t i = 0; i < n && filled < room; i++) {
+		struct probe_point *p = &points[filled];
+		*p = (struct probe_point){.spec = spec};
+		if (interp_probe_at(t, syms[i].vaddr, spec->is_return, p))
+			continue;
+		snprintf(p->symbol, sizeof(p->symbol), "%s", syms[i].name);
+		p->source = source_name(syms[i].source);
+		filled++;
+	}
+	if (!filled)
+		points[0] = (struct probe_point){.spec = spec};
+	return filled;
 }
 
 static int read_object_address(const struct symbol_table *t, const char *name, __u64 *addr)
@@ -244,13 +164,83 @@ static const char *debug_package_hint(const struct interp_info *in, char *buf, s
 	return buf;
 }
 
-enum interp_status interp_inspect(const char *exe, const char *ld_library_path,
+/* An interpreter inside a chroot or sysroot (CHROOT/usr/bin/python3.13) has its debug files in
+ * CHROOT/usr/lib/debug, not in the host's. Finds the nearest such ancestor below /. */
+static const char *sysroot_debug_dir(const char *exe, char *buf, size_t len)
+{
+	char dir[PATH_MAX];
+	if (!realpath(exe, dir))
+		return NULL;
+	char *slash;
+	while ((slash = strrchr(dir, '/')) && slash != dir) {
+		*slash = '\0';
+		char probe[PATH_MAX + 32];
+		snprintf(probe, sizeof(probe), "%s/usr/lib/debug/.build-id", dir);
+		if (access(probe, R_OK | X_OK) == 0) {
+			snprintf(buf, len, "%s/usr/lib/debug", dir);
+			return buf;
+		}
+	}
+	return NULL;
+}
+
+/* Opens `path` with its debug file from `debug_dir`, else from the sysroot's `alt`. */
+static struct symbol_table *open_symbols(const char *path, const char *debug_dir, const char *alt)
+{
+	struct symbol_table *t = symbol_table_open(path, debug_dir);
+	if (!t || symbol_table_debug_file(t) || !alt || (debug_dir && strcmp(alt, debug_dir) == 0))
+		return t;
+	struct symbol_table *in_sysroot = symbol_table_open(path, alt);
+	if (in_sysroot && symbol_table_debug_file(in_sysroot)) {
+		symbol_table_close(t);
+		return in_sysroot;
+	}
+	symbol_table_close(in_sysroot);
+	return t;
+}
+
+const char *interp_flavour(int free_threaded, int py_debug)
+{
+	if (free_threaded)
+		return py_debug ? "free-threaded Py_DEBUG" : "free-threaded";
+	return py_debug ? "Py_DEBUG" : "release";
+}
+
+/* _Py_DebugOffsets sits at the start of .PyRuntime (3.13+); older versions have neither. */
+static void read_debug_offsets(const struct symbol_table *t, struct interp_info *out,
+			       struct py_debug_offsets *d)
+{
+	uint64_t vaddr, size;
+	static unsigned char buf[PY_DEBUG_OFFSETS_MAX];
+	memset(d, 0, sizeof(*d));
+	if (symbol_table_section(t, ".PyRuntime", &vaddr, &size))
+		return;
+	size_t len = size < sizeof(buf) ? (size_t)size : sizeof(buf);
+	if (symbol_table_read(t, vaddr, buf, len))
+		return;
+	if (debug_offsets_parse(buf, len, d) != DEBUG_OFFSETS_OK)
+		return;
+	out->has_debug_offsets = 1;
+	out->debug_offsets_version = d->version;
+	out->free_threaded = d->free_threaded;
+}
+
+static int is_py_debug(const struct symbol_table *t)
+{
+	struct elf_symbol s;
+	return symbol_table_find_function(t, "_Py_NegativeRefcount", &s) == 0 ||
+	       symbol_table_find_object(t, "_Py_RefTotal", &s) == 0;
+}
+
+static enum interp_status inspect(const char *exe, const char *ld_library_path,
 				  const char *debug_dir, struct interp_info *out, char *why,
-				  size_t whylen)
+				  size_t whylen, int full)
 {
 	memset(out, 0, sizeof(*out));
 	snprintf(out->exe, sizeof(out->exe), "%s", exe);
-	struct symbol_table *exe_syms = symbol_table_open(exe, debug_dir);
+	char alt_buf[PATH_MAX];
+	const char *alt = sysroot_debug_dir(exe, alt_buf, sizeof(alt_buf));
+	struct symbol_table *exe_syms = open_symbols(exe, debug_dir, alt);
 	if (!exe_syms) {
 		snprintf(why, whylen, "%s is not an ELF executable", exe);
 		return INTERP_NOT_ELF;
@@ -261,7 +251,7 @@ enum interp_status interp_inspect(const char *exe, const char *ld_library_path,
 		snprintf(out->core, sizeof(out->core), "%s", exe);
 	} else if (find_libpython(exe_syms, exe, ld_library_path, out->core, sizeof(out->core)) ==
 		   0) {
-		core = symbol_table_open(out->core, debug_dir);
+		core = open_symbols(out->core, debug_dir, alt);
 		if (!core || !exports_interpreter(core)) {
 			snprintf(why, whylen, "%s: %s is not a usable libpython", exe, out->core);
 			status = INTERP_NOT_PYTHON;
@@ -282,27 +272,40 @@ enum interp_status interp_inspect(const char *exe, const char *ld_library_path,
 		status = INTERP_UNSUPPORTED;
 		goto done;
 	}
+	out->version_hex = hex;
 	out->major = (hex >> 24) & 0xff;
 	out->minor = (hex >> 16) & 0xff;
 	out->micro = (hex >> 8) & 0xff;
 	snprintf(out->version, sizeof(out->version), "%u.%u.%u", out->major, out->minor,
 		 out->micro);
-	struct elf_symbol sym;
-	if (symbol_table_find_object(core, "_Py_RefTotal", &sym) == 0) {
+	struct py_debug_offsets offsets;
+	read_debug_offsets(core, out, &offsets);
+	int py_debug = is_py_debug(core);
+	out->build = interp_flavour(out->free_threaded, py_debug);
+	if (py_debug) {
 		snprintf(why, whylen, "%s: CPython %s debug build (Py_DEBUG) is not supported yet",
 			 out->core, out->version);
 		status = INTERP_UNSUPPORTED;
-		goto done;
-	}
-	if (out->major != 3 || out->minor != 11) {
+	} else if (out->free_threaded) {
+		snprintf(why, whylen, "%s: CPython %s free-threaded build is not supported yet",
+			 out->core, out->version);
+		status = INTERP_UNSUPPORTED;
+	} else if (out->major != 3 || out->minor != 11) {
 		snprintf(why, whylen, "%s: CPython %s is not supported yet (supported: 3.11)",
 			 out->core, out->version);
 		status = INTERP_UNSUPPORTED;
-		goto done;
 	}
-	out->build = "release";
+	if (status != INTERP_OK && !full)
+		goto done;
+	if (out->major == 3 && out->minor == 11)
+		layout_for_311(out);
+	else if (!out->has_debug_offsets || layout_for_313_314(out, &offsets))
+		goto done; /* no layout known: nothing more to show */
+	out->table = probe_table_for(out->major, out->minor);
+	if (!out->table)
+		goto done;
 	out->core_is_dynamic = symbol_table_is_dynamic(core);
-	layout_for_311(out);
+	out->core_has_symtab = symbol_table_has_own_symtab(core);
 	struct pyrace_layout *l = &out->layout;
 	if (read_object_address(core, "_PyRuntime", &l->runtime_addr) ||
 	    read_object_address(core, "PyDict_Type", &l->dict_type_addr) ||
@@ -310,8 +313,11 @@ enum interp_status interp_inspect(const char *exe, const char *ld_library_path,
 	    read_object_address(core, "PyLong_Type", &l->int_type_addr) ||
 	    read_object_address(core, "_Py_TrueStruct", &l->true_addr) ||
 	    read_object_address(core, "PyCode_Type", (__u64 *)&out->code.code_type_addr)) {
-		snprintf(why, whylen, "%s: exported interpreter objects are missing", out->core);
-		status = INTERP_UNSUPPORTED;
+		if (status == INTERP_OK) {
+			snprintf(why, whylen, "%s: exported interpreter objects are missing",
+				 out->core);
+			status = INTERP_UNSUPPORTED;
+		}
 		goto done;
 	}
 	if (symbol_table_debug_file(core))
@@ -320,25 +326,24 @@ enum interp_status interp_inspect(const char *exe, const char *ld_library_path,
 
 	find_queue_extension(out);
 	if (out->queue_ext[0])
-		queue = symbol_table_open(out->queue_ext, debug_dir);
+		queue = open_symbols(out->queue_ext, debug_dir, alt);
 
 	const char *first_missing = NULL;
-	size_t nmissing = 0;
-	for (size_t i = 0;
-	     i < probe_spec_count && out->nprobes < sizeof(out->probes) / sizeof(out->probes[0]);
-	     i++) {
-		const struct probe_spec *spec = &probe_specs[i];
-		struct probe_point *p = &out->probes[out->nprobes++];
+	size_t nmissing = 0, room = sizeof(out->probes) / sizeof(out->probes[0]);
+	for (size_t i = 0; i < out->table->count && out->nprobes < room; i++) {
+		const struct probe_spec *spec = &out->table->specs[i];
 		const struct symbol_table *t = spec->module == PROBE_IN_CORE ? core : queue;
-		if (t && resolve_probe(t, spec, p) == 0)
-			continue;
-		p->spec = spec;
-		if (spec->module == PROBE_IN_CORE && !spec->is_return) {
+		size_t n = resolve_probe(t, spec, out->table->all_clones,
+					 &out->probes[out->nprobes], room - out->nprobes);
+		out->nprobes += n ? n : 1;
+		if (!n && spec->module == PROBE_IN_CORE && !spec->is_return) {
 			first_missing = first_missing ? first_missing : spec->function;
 			nmissing++;
 		}
 	}
-	if (nmissing) {
+	if (full)
+		interp_dwarf_pass(out, core, queue);
+	if (nmissing && status == INTERP_OK) {
 		char hint[128];
 		snprintf(why, whylen,
 			 "no debug info for %s: %zu internal function%s such as %s %s not in its "
@@ -354,6 +359,20 @@ done:
 		symbol_table_close(core);
 	symbol_table_close(exe_syms);
 	return status;
+}
+
+enum interp_status interp_inspect(const char *exe, const char *ld_library_path,
+				  const char *debug_dir, struct interp_info *out, char *why,
+				  size_t whylen)
+{
+	return inspect(exe, ld_library_path, debug_dir, out, why, whylen, 0);
+}
+
+enum interp_status interp_inspect_all(const char *exe, const char *ld_library_path,
+				      const char *debug_dir, struct interp_info *out, char *why,
+				      size_t whylen)
+{
+	return inspect(exe, ld_library_path, debug_dir, out, why, whylen, 1);
 }
 
 void interp_skip_reads(struct interp_info *in)

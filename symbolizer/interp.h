@@ -7,30 +7,47 @@
 #include <stdint.h>
 #include "events.h"
 
-enum probe_module {
-	PROBE_IN_CORE,	/* the executable or libpython */
-	PROBE_IN_QUEUE, /* the _queue extension module */
-};
+#include "probe_tables.h"
 
-/* One uprobe: BPF program `program` on function `function`. */
-struct probe_spec {
-	const char *program;
-	const char *function;
-	int is_return;
-	enum probe_module module;
-	const char *event_class; /* what is missing when the probe is */
+/* Where an argument the probe's program reads is, at the probed instruction (from DWARF). */
+struct probe_arg {
+	char name[40];
+	char where[16]; /* "rdi", "r12", "stack", "optimised out", "?" without DWARF */
 };
-
-extern const struct probe_spec probe_specs[];
-extern const size_t probe_spec_count;
 
 struct probe_point {
 	const struct probe_spec *spec;
 	char symbol[128];     /* the symbol found (may be a clone name) */
+	uint64_t entry;	      /* link-time address of the function (the symbol's value) */
 	uint64_t vaddr;	      /* link-time address of the probed instruction */
 	uint64_t file_offset; /* where the uprobe goes */
-	const char *source;   /* dynsym, symtab or debug file */
+	const char *source;   /* dynsym, symtab, debug file or DWARF */
 	int found;
+	struct probe_arg args[6];
+	size_t nargs;
+	size_t ninlined;	   /* inlined copies of the function (full inspection only) */
+	size_t ninlined_uncovered; /* ... of them not inside another probed function */
+};
+
+/* One inlined copy of a probed function, as the doctor shows it. */
+struct interp_inline_site {
+	size_t probe;	   /* index in interp_info.probes of the function's first point */
+	uint64_t entry_pc; /* link-time */
+	uint64_t low, high;
+	size_t nranges;
+	char caller[128]; /* ELF symbol holding entry_pc, or the DWARF caller name */
+	uint64_t caller_offset;
+	int covered; /* its caller is itself probed */
+	struct probe_arg args[6];
+	size_t nargs;
+};
+
+/* Finding the current thread and its frames on 3.13+, where _PyRuntime no longer points at it. */
+struct thread_layout {
+	int32_t tls_tstate; /* _Py_tss_tstate relative to the thread pointer (static executable) */
+	uint32_t runtime_interpreters_head, interp_threads_head;
+	uint32_t tstate_next, tstate_current_frame, tstate_native_thread_id;
+	uint32_t gil_holder, gil_locked; /* inside PyInterpreterState */
 };
 
 /* Offsets user space needs beyond what the BPF programs use. */
@@ -66,12 +83,29 @@ struct interp_info {
 	char debug_file[PATH_MAX];
 	char version[32];
 	unsigned major, minor, micro;
-	const char *build;   /* "release" */
+	uint32_t version_hex;
+	/* "release", "Py_DEBUG", "free-threaded" or "free-threaded Py_DEBUG" */
+	const char *build;
 	int core_is_dynamic; /* PIE or shared object: loaded at a bias */
+	int core_has_symtab; /* not stripped: static functions named by the file itself */
 	struct pyrace_layout layout;
 	struct code_layout code;
-	struct probe_point probes[48];
+	struct thread_layout threads;
+	/* where the layout came from (3.13+): fields read from _Py_DebugOffsets, from tables */
+	unsigned layout_from_debug_offsets, layout_from_table;
+	int has_debug_offsets;
+	uint64_t debug_offsets_version; /* PY_VERSION_HEX as _Py_DebugOffsets states it */
+	int free_threaded;
+	const struct probe_table *table;
+	struct probe_point probes[64];
 	size_t nprobes;
+	/* filled by interp_inspect_all() only */
+	char dwarf_file[PATH_MAX]; /* where DWARF was read: the debug file or the core itself */
+	struct interp_inline_site inlined[32];
+	size_t ninlined;	   /* entries in inlined[] */
+	size_t ninlined_total;	   /* all sites found, inlined[] keeps the first ones */
+	double dwarf_walk_seconds; /* the DIE walk for inlined copies */
+	size_t dwarf_units_walked, dwarf_units;
 	int no_reads; /* read probes left out (pyrace --no-reads) */
 };
 
@@ -81,6 +115,19 @@ struct interp_info {
 enum interp_status interp_inspect(const char *exe, const char *ld_library_path,
 				  const char *debug_dir, struct interp_info *out, char *why,
 				  size_t whylen);
+
+/* interp_inspect(), and for the doctor also what `pyrace run` does not need yet: for versions
+ * it refuses (3.13, 3.14, debug builds) the layout and probe points anyway; argument registers
+ * from DWARF; every inlined copy of a probed function; functions no symbol names, by their DWARF
+ * name. The status and `why` are those interp_inspect() gives. */
+enum interp_status interp_inspect_all(const char *exe, const char *ld_library_path,
+				      const char *debug_dir, struct interp_info *out, char *why,
+				      size_t whylen);
+
+/* The build flavour from what the file says: _Py_DebugOffsets.free_threaded, and Py_DEBUG from
+ * the export of _Py_NegativeRefcount or _Py_RefTotal (both exist only with Py_REF_DEBUG, which
+ * Py_DEBUG turns on). */
+const char *interp_flavour(int free_threaded, int py_debug);
 
 /* Leaves out the probe points of dict reads and iteration: writes and synchronisation only. */
 void interp_skip_reads(struct interp_info *in);

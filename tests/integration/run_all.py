@@ -569,12 +569,15 @@ def case_doctor():
     for interp in interpreters(None):
         result = run([PYRACE, "doctor", "--python", interp])
         problems += expect_status(result, EXIT_OK)
-        rows = [l for l in result.stdout.splitlines() if l.strip().endswith(("ok", "ok (return)", "MISSING"))]
+        rows = [l for l in result.stdout.splitlines()
+                if l.strip().endswith(("ok", "ok (return)", "MISSING", "(not traced yet)"))]
         table = [l for l in rows if "0x" in l or "MISSING" in l]
         if len(table) < 30 or any("MISSING" in l for l in table):
             problems.append("%s: expected at least 30 probe rows, all found:\n%s" % (interp, result.stdout))
         if "3.11" not in result.stdout:
             problems.append("%s: version not shown" % interp)
+        if "pyrace run: can trace this interpreter" not in result.stdout:
+            problems.append("%s: the verdict line is missing" % interp)
     finish(result, problems)
     result = run([PYRACE, "doctor", "--python", SYSTEM_PYTHON, "--debug-dir", "/nonexistent"])
     problems = expect_status(result, EXIT_SETUP)
@@ -583,6 +586,99 @@ def case_doctor():
     if "PyDict_Clear" not in result.stdout or "dynsym" not in result.stdout:
         problems.append("exported functions are not shown as found in dynsym")
     finish(result, problems)
+    case_doctor_new_versions()
+
+
+# Debian's 3.13 and 3.14 (tests/interpreters/setup.sh): what doctor must show of each, from
+# docs/interpreters.md. The chroots are used when built (setup.sh then only prints their
+# paths, in well under a second); PYRACE_BUILD_INTERPRETERS=1 builds them first (minutes).
+NEW_VERSIONS = {
+    "trixie": {"minor": "3.13", "insertdict": "insertdict.lto_priv.0", "mp": "mp=rsi",
+               "clones": ["_Py_Finalize.constprop.0", "pop_lock_held.lto_priv.0"]},
+    "sid": {"minor": "3.14", "insertdict": "insertdict.isra.0", "mp": "mp=rdi",
+            "clones": ["dict_dict_merge.constprop.0.isra.0", "dict_dict_merge.constprop.1.isra.0",
+                       "pop_lock_held.constprop.0"]},
+}
+INTERP_CACHE = os.environ.get("PYRACE_INTERP_CACHE", "/var/cache/pyrace-interpreters")
+
+
+def new_version_interpreters():
+    """{suite: (path, version)} of the chroot interpreters, {} when they are not built."""
+    built = all(os.path.exists(os.path.join(INTERP_CACHE, suite + ".stamp")) for suite in NEW_VERSIONS)
+    if not built and os.environ.get("PYRACE_BUILD_INTERPRETERS") != "1":
+        return {}
+    result = run(["tests/interpreters/setup.sh"], timeout=1800)
+    if result.returncode != 0:
+        raise CaseFailure(["tests/interpreters/setup.sh failed"] + describe(result))
+    found = {}
+    for line in result.stdout.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[0] in NEW_VERSIONS:
+            found[parts[0]] = (parts[1], parts[2])
+    return found
+
+
+def doctor_row(stdout, symbol):
+    """The doctor's table row of `symbol` (entry probe), or ""."""
+    for line in stdout.splitlines():
+        fields = line.split()
+        if len(fields) > 3 and symbol in fields and "return" not in line:
+            return line
+    return ""
+
+
+def case_doctor_new_versions():
+    problems, result = [], None
+    for suite, (python, version) in sorted(new_version_interpreters().items()):
+        want = NEW_VERSIONS[suite]
+        if not version.startswith(want["minor"] + "."):
+            problems.append("%s: setup.sh says version %s" % (python, version))
+        result = run([PYRACE, "doctor", "--python", python])
+        out = result.stdout
+        problems += ["%s: %s" % (python, p) for p in expect_status(result, EXIT_SETUP)]
+        if "version     %s " % version not in out:
+            problems.append("%s: version %s not shown" % (python, version))
+        if "flavour     release (_Py_DebugOffsets: version 0x" not in out:
+            problems.append("%s: flavour release from _Py_DebugOffsets not shown" % python)
+        if "/%s/usr/lib/debug/.build-id/" % suite not in out:
+            problems.append("%s: the chroot's debug file was not found" % python)
+        row = doctor_row(out, want["insertdict"])
+        if not row or want["mp"] not in row or not row.rstrip().endswith("ok"):
+            problems.append("%s: insertdict row wrong: %r" % (python, row))
+        for clone in want["clones"]:
+            if not doctor_row(out, clone):
+                problems.append("%s: no probe row for %s" % (python, clone))
+        if suite == "trixie":
+            row = doctor_row(out, "lock_PyThread_acquire_lock.lto_priv.0")
+            inl = row.split("inlined x")[-1].split()[0] if "inlined x" in row else "0"
+            if not inl.isdigit() or int(inl) < 1 or "(not traced yet)" not in row:
+                problems.append("%s: lock acquire not shown inlined xN>=1: %r" % (python, row))
+            if "inlined in method_vectorcall_VARARGS_KEYWORDS.lto_priv.0+448 " not in out:
+                problems.append("%s: the inlined acquire at method_vectorcall_VARARGS_KEYWORDS+448 "
+                                "is not shown" % python)
+        refusal = "%s: CPython %s is not supported yet (supported: 3.11)" % (python, version)
+        if "pyrace run: cannot trace this interpreter: " + refusal not in out:
+            problems.append("%s: the verdict line does not give the refusal" % python)
+        if "missing: eBPF programs" not in out:
+            problems.append("%s: what is missing is not said" % python)
+        # pyrace run keeps refusing with one line: directly, and inside the chroot
+        chroot_dir = python[:python.index("/usr/bin/")]
+        inside = python[len(chroot_dir):]
+        for cmd in ([python, "-c", "pass"], ["chroot", chroot_dir, inside, "-c", "print('ran untraced')"]):
+            result = run([PYRACE, "run", "--"] + cmd)
+            problems += ["%s: %s" % (" ".join(cmd), p) for p in expect_status(result, EXIT_SETUP)]
+            first = result.stderr.splitlines()[0] if result.stderr else ""
+            if first != "pyrace: %s; running it untraced" % refusal:
+                problems.append("%s: refusal line is %r" % (" ".join(cmd), first))
+            if cmd[0] == "chroot" and "ran untraced" not in result.stdout:
+                problems.append("the chroot's interpreter did not run")
+        debug_build = python + "d"
+        if os.path.exists(debug_build):
+            result = run([PYRACE, "doctor", "--python", debug_build])
+            if "flavour     Py_DEBUG" not in result.stdout or "debug build (Py_DEBUG)" not in result.stdout:
+                problems.append("%s: not shown as a Py_DEBUG build" % debug_build)
+    if problems:
+        raise CaseFailure(problems + (describe(result) if result else []))
 
 
 # --- test labs: SARIF, JUnit, suppressions, baselines, diff ---------------------------
@@ -1134,7 +1230,7 @@ CLI_CASES = [
      case_test_runners),
     ("cli: --no-reads: writes and synchronisation only, said in the report and the trace", case_no_reads),
     ("cli: --redact-keys hides keys in every output, ids unchanged, files 0600", case_redact_keys),
-    ("cli: doctor on both interpreters, and without debug info", case_doctor),
+    ("cli: doctor on both interpreters, without debug info, and on the 3.13/3.14 chroots", case_doctor),
     ("cli: record, then analyze (also unprivileged, cut and corrupt traces)", case_record_then_analyze),
     ("cli: no arguments -> exit 1", case_no_arguments),
     ("cli: run without a command -> exit 1", case_run_without_command),

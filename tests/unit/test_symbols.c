@@ -191,8 +191,15 @@ static void test_symbol_name_matches(void **state)
 {
 	(void)state;
 	static const char *const accepted[] = {
-	    "x",	 "x.lto_priv.0",	"x.isra.3",	  "x.constprop.0.isra.0",
-	    "x.isra.12", "x.lto_priv.0.isra.1", "x.constprop.42",
+	    "x",
+	    "x.lto_priv.0",
+	    "x.isra.3",
+	    "x.constprop.0.isra.0",
+	    "x.isra.12",
+	    "x.lto_priv.0.isra.1",
+	    "x.constprop.42",
+	    "x.constprop.1.isra.0",
+	    "x.constprop.0.isra.0.lto_priv.3",
 	};
 	static const char *const rejected[] = {"x.part.0",
 					       "x.cold",
@@ -203,6 +210,10 @@ static void test_symbol_name_matches(void **state)
 					       "x.isra",
 					       "x.isra.a",
 					       "x.isra.0.part.1",
+					       "x.part.0.lto_priv.0",
+					       "x.constprop.0.isra.0.cold",
+					       "x.constprop.0.part.1.isra.0",
+					       "x.cold.constprop.0",
 					       "x.isra.0.",
 					       "x.constprop.0x",
 					       "y",
@@ -639,6 +650,37 @@ static void test_interp_not_elf(void **state)
 	unlink(path);
 }
 
+/* The doctor's full inspection adds DWARF facts but resolves 3.11 exactly as pyrace run does. */
+static void test_interp_all_same_probes(void **state)
+{
+	(void)state;
+	static struct interp_info quick, all;
+	char why[512] = "", why_all[512] = "";
+	assert_int_equal(interp_inspect(SYSTEM_PYTHON, NULL, DEBUG_DIR, &quick, why, sizeof(why)),
+			 INTERP_OK);
+	assert_int_equal(
+	    interp_inspect_all(SYSTEM_PYTHON, NULL, DEBUG_DIR, &all, why_all, sizeof(why_all)),
+	    INTERP_OK);
+	assert_memory_equal(&quick.layout, &all.layout, sizeof(quick.layout));
+	assert_memory_equal(&quick.code, &all.code, sizeof(quick.code));
+	assert_int_equal(quick.nprobes, all.nprobes);
+	for (size_t i = 0; i < quick.nprobes; i++) {
+		const struct probe_point *q = &quick.probes[i], *a = &all.probes[i];
+		assert_ptr_equal(q->spec, a->spec);
+		assert_string_equal(q->symbol, a->symbol);
+		assert_int_equal(q->vaddr, a->vaddr);
+		assert_int_equal(q->file_offset, a->file_offset);
+		assert_int_equal(q->nargs, 0);
+	}
+	/* what the 3.11 BPF programs read: insertdict's dict in rdi, the lock in rdi */
+	assert_string_equal(all.probes[0].spec->function, "insertdict");
+	assert_string_equal(all.probes[0].args[0].name, "mp");
+	assert_string_equal(all.probes[0].args[0].where, "rdi");
+	assert_string_equal(all.build, "release");
+	assert_false(all.has_debug_offsets);
+	assert_true(all.dwarf_units_walked > 0);
+}
+
 /* Debian's debug interpreter (python3.11-dbg) is a Py_DEBUG build: recognised, refused. */
 static void test_interp_debug_build(void **state)
 {
@@ -668,6 +710,7 @@ int main(void)
 	    cmocka_unit_test(test_interp_not_python),
 	    cmocka_unit_test(test_interp_no_debug_info),
 	    cmocka_unit_test(test_interp_not_elf),
+	    cmocka_unit_test(test_interp_all_same_probes),
 	    cmocka_unit_test(test_interp_debug_build),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,188 @@
+/* What the doctor learns about an interpreter from its DWARF beyond the symbols: argument
+ * registers, functions only DWARF names, inlined copies. Used by interp.c only. */
+#include "interp_dwarf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dwarf_inline.h"
+
+/* The debug file when there is one (its DWARF describes the stripped file), else the file. */
+static struct dwarf_file *open_dwarf(const struct symbol_table *t, const char *path, char *used,
+				     size_t len)
+{
+	const char *debug = symbol_table_debug_file(t);
+	struct dwarf_file *df = debug ? dwarf_file_open(debug) : NULL;
+	if (!df && (df = dwarf_file_open(path)))
+		debug = path;
+	if (df && used)
+		snprintf(used, len, "%s", debug);
+	return df;
+}
+
+/* The parameter `alternatives` names ("self|op": CPython renames them between versions). */
+static const struct dwarf_param *find_param(const struct dwarf_params *params,
+					    const char *alternatives, size_t len)
+{
+	for (const char *a = alternatives; a < alternatives + len;) {
+		size_t n = strcspn(a, "|");
+		if (n > len - (size_t)(a - alternatives))
+			n = len - (size_t)(a - alternatives);
+		for (size_t i = 0; params && i < params->n; i++)
+			if (strlen(params->p[i].name) == n && strncmp(params->p[i].name, a, n) == 0)
+				return &params->p[i];
+		a += n + 1;
+	}
+	return NULL;
+}
+
+/* Copies the locations of the parameters named in `names` (space-separated; each may list
+ * alternative names separated by '|'). Without `params` (no DWARF) the locations are "?". */
+static size_t pick_args(const char *names, const struct dwarf_params *params, struct probe_arg *out,
+			size_t max)
+{
+	size_t n = 0;
+	for (const char *s = names; s && *s && n < max;) {
+		size_t len = strcspn(s, " ");
+		struct probe_arg *a = &out[n++];
+		const struct dwarf_param *found = find_param(params, s, len);
+		if (found) {
+			snprintf(a->name, sizeof(a->name), "%s", found->name);
+			snprintf(a->where, sizeof(a->where), "%s", found->where);
+		} else {
+			snprintf(a->name, sizeof(a->name), "%.*s", (int)strcspn(s, "| "), s);
+			/* with DWARF, a parameter a clone dropped is not listed at all */
+			snprintf(a->where, sizeof(a->where), "%s", params ? "absent" : "?");
+		}
+		s += len;
+		s += strspn(s, " ");
+	}
+	return n;
+}
+
+static void fill_args(struct dwarf_file *df, struct probe_point *p)
+{
+	if (!p->found || p->spec->is_return)
+		return;
+	Dwarf_Die fn;
+	struct dwarf_params params;
+	int have = df && dwarf_function_at(df, p->entry, &fn) == 0;
+	if (have)
+		dwarf_die_params(&fn, p->vaddr, &params);
+	p->nargs = pick_args(p->spec->args, have ? &params : NULL, p->args,
+			     sizeof(p->args) / sizeof(p->args[0]));
+	/* DWARF without this function (3.14's lock_dealloc): say so rather than "?" */
+	for (size_t i = 0; df && !have && i < p->nargs; i++)
+		snprintf(p->args[i].where, sizeof(p->args[i].where), "no DIE");
+}
+
+/* Is `name` a function the table probes (an inlined copy inside one is seen through it)? */
+static int is_probed(const struct interp_info *in, const char *name)
+{
+	for (size_t i = 0; i < in->table->count; i++)
+		if (strcmp(in->table->specs[i].function, name) == 0)
+			return 1;
+	return 0;
+}
+
+static void record_sites(struct interp_info *in, const struct symbol_table *core, size_t probe,
+			 const struct inline_query *q)
+{
+	struct probe_point *p = &in->probes[probe];
+	p->ninlined = q->nsites;
+	for (size_t k = 0; k < q->nsites; k++) {
+		const struct inline_site *s = &q->sites[k];
+		int covered = is_probed(in, s->caller);
+		p->ninlined_uncovered += !covered;
+		in->ninlined_total++;
+		if (in->ninlined == sizeof(in->inlined) / sizeof(in->inlined[0]))
+			continue;
+		struct interp_inline_site *out = &in->inlined[in->ninlined++];
+		*out = (struct interp_inline_site){
+		    .probe = probe,
+		    .entry_pc = s->entry_pc,
+		    .low = s->low,
+		    .high = s->high,
+		    .nranges = s->nranges,
+		    .covered = covered,
+		};
+		struct elf_symbol holder;
+		if (symbol_table_function_at(core, s->entry_pc, &holder) == 0) {
+			snprintf(out->caller, sizeof(out->caller), "%s", holder.name);
+			out->caller_offset = s->entry_pc - holder.vaddr;
+		} else {
+			snprintf(out->caller, sizeof(out->caller), "%s", s->caller);
+			out->caller_offset = s->entry_pc - s->caller_low;
+		}
+		out->nargs = pick_args(p->spec->args, &s->params, out->args,
+				       sizeof(out->args) / sizeof(out->args[0]));
+	}
+}
+
+/* One query per probed core function: by the address of its first copy, or by name when no
+ * symbol was found. `first[i]` is the probe index query i belongs to. */
+static size_t build_queries(struct interp_info *in, struct inline_query *q, size_t *first,
+			    size_t max)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < in->nprobes && n < max; i++) {
+		const struct probe_point *p = &in->probes[i];
+		if (p->spec->module != PROBE_IN_CORE || p->spec->is_return)
+			continue;
+		size_t j = 0;
+		while (j < n && strcmp(in->probes[first[j]].spec->function, p->spec->function) != 0)
+			j++;
+		if (j < n)
+			continue;
+		q[n] = (struct inline_query){.vaddr = p->found ? p->entry : 0,
+					     .name = p->spec->function};
+		first[n++] = i;
+	}
+	return n;
+}
+
+/* A function no symbol names but DWARF does: probe its first out-of-line copy. */
+static void adopt_dwarf_definition(struct interp_info *in, const struct symbol_table *core,
+				   const struct inline_query *q)
+{
+	for (size_t i = 0; i < in->nprobes && q->ndefs; i++) {
+		struct probe_point *p = &in->probes[i];
+		if (p->found || p->spec->module != PROBE_IN_CORE ||
+		    strcmp(p->spec->function, q->name) != 0)
+			continue;
+		if (interp_probe_at(core, q->defs[0], p->spec->is_return, p))
+			continue;
+		snprintf(p->symbol, sizeof(p->symbol), "%s", q->name);
+		p->source = "DWARF";
+	}
+}
+
+void interp_dwarf_pass(struct interp_info *in, const struct symbol_table *core,
+		       const struct symbol_table *queue)
+{
+	struct dwarf_file *df = open_dwarf(core, in->core, in->dwarf_file, sizeof(in->dwarf_file));
+	struct dwarf_file *qdf = queue ? open_dwarf(queue, in->queue_ext, NULL, 0) : NULL;
+	struct inline_query queries[64];
+	size_t first[64];
+	size_t nq = df ? build_queries(in, queries, first, 64) : 0;
+	struct inline_walk_stats stats;
+	if (nq && dwarf_find_inlined(df, queries, nq, &stats) == 0) {
+		in->dwarf_walk_seconds = stats.seconds;
+		in->dwarf_units = stats.units;
+		in->dwarf_units_walked = stats.units_walked;
+		for (size_t i = 0; i < nq; i++) {
+			if (!queries[i].vaddr)
+				adopt_dwarf_definition(in, core, &queries[i]);
+			record_sites(in, core, first[i], &queries[i]);
+		}
+	}
+	for (size_t i = 0; i < nq; i++)
+		inline_query_release(&queries[i]);
+	for (size_t i = 0; i < in->nprobes; i++) {
+		struct probe_point *p = &in->probes[i];
+		fill_args(p->spec->module == PROBE_IN_CORE ? df : qdf, p);
+	}
+	dwarf_file_close(qdf);
+	dwarf_file_close(df);
+}

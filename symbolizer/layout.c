@@ -1,0 +1,194 @@
+/* Struct offsets of each CPython version pyrace knows: built-in tables, and for 3.13+ what the
+ * interpreter publishes in _Py_DebugOffsets. */
+#include "layout.h"
+
+/* Struct offsets of CPython 3.11 release builds on x86-64 (the same in 3.11.0 to 3.11.x). */
+void layout_for_311(struct interp_info *in)
+{
+	struct pyrace_layout *l = &in->layout;
+	l->runtime_tstate_current = 0x240;
+	l->tstate_cframe = 0x38;
+	l->cframe_current_frame = 8;
+	l->frame_code = 32;
+	l->frame_previous = 48;
+	l->frame_prev_instr = 56;
+	l->frame_owner = 69;
+	l->owner_cstack = 0xff; /* 3.11 has no C-stack shim frames */
+	l->code_adaptive = 184;
+	l->obj_type = 8;
+	l->type_flags = 168;
+	l->type_name = 24;
+	l->str_hash = 24;
+	l->str_state = 32;
+	l->str_length = 16;
+	l->str_ascii_data = 48;
+	l->str_utf8_length = 48;
+	l->str_utf8 = 56;
+	l->long_size = 16;
+	l->long_digits = 24;
+	l->dict_used = 16;
+	l->dictview_dict = 16;
+	l->weakref_object = 16;
+
+	struct code_layout *c = &in->code;
+	c->co_filename = 112;
+	c->co_name = 120;
+	c->co_qualname = 128;
+	c->co_linetable = 136;
+	c->co_firstlineno = 72;
+	c->bytes_size = 16;
+	c->bytes_data = 32;
+	c->str_state = l->str_state;
+	c->str_length = l->str_length;
+	c->str_ascii_data = l->str_ascii_data;
+	c->str_utf8_length = l->str_utf8_length;
+	c->str_utf8 = l->str_utf8;
+	c->obj_type = l->obj_type;
+	c->runtime_main_interp = 0x30;
+	c->interp_modules = 0x378;
+	c->dict_keys = 0x20;
+	c->dict_values = 0x28;
+	c->keys_log2_size = 8;
+	c->keys_log2_index_bytes = 9;
+	c->keys_kind = 10;
+	c->keys_nentries = 24;
+	c->keys_indices = 32;
+	c->entry_size_general = 24;
+	c->entry_size_unicode = 16;
+	c->module_dict = 16;
+	c->type_flags = l->type_flags;
+}
+
+/* Offsets _Py_DebugOffsets leaves out, measured with gdb `ptype /o` on Debian's 3.13.5 and
+ * 3.14.10 (docs/interpreters.md §2-§3); the same in every release build of the minor version
+ * as far as the headers show. */
+struct table_313_314 {
+	uint32_t owner_first_shim; /* frames with an owner >= this are not Python frames */
+	int32_t tls_tstate;	   /* _Py_tss_tstate relative to the thread pointer */
+	uint32_t str_hash, str_utf8_length, str_utf8;
+	uint32_t dict_used, dictview_dict, weakref_object, module_dict;
+	uint32_t keys_log2_size, keys_log2_index_bytes, keys_kind, keys_nentries, keys_indices;
+	uint32_t entry_size_general, entry_size_unicode;
+	uint32_t pyinterpreters_main_after_head; /* struct pyinterpreters: main follows head */
+};
+
+static const struct table_313_314 table_313 = {
+    .owner_first_shim = 3, /* FRAME_OWNED_BY_CSTACK */
+    .tls_tstate = -0x18,
+    .str_hash = 24,
+    .str_utf8_length = 40,
+    .str_utf8 = 48,
+    .dict_used = 16,
+    .dictview_dict = 16,
+    .weakref_object = 16,
+    .module_dict = 16,
+    .keys_log2_size = 8,
+    .keys_log2_index_bytes = 9,
+    .keys_kind = 10,
+    .keys_nentries = 24,
+    .keys_indices = 32,
+    .entry_size_general = 24,
+    .entry_size_unicode = 16,
+    .pyinterpreters_main_after_head = 8,
+};
+
+/* 3.14 differs only where the owner enum gained FRAME_OWNED_BY_INTERPRETER (3) before CSTACK */
+static const struct table_313_314 table_314 = {
+    .owner_first_shim = 3,
+    .tls_tstate = -0x18,
+    .str_hash = 24,
+    .str_utf8_length = 40,
+    .str_utf8 = 48,
+    .dict_used = 16,
+    .dictview_dict = 16,
+    .weakref_object = 16,
+    .module_dict = 16,
+    .keys_log2_size = 8,
+    .keys_log2_index_bytes = 9,
+    .keys_kind = 10,
+    .keys_nentries = 24,
+    .keys_indices = 32,
+    .entry_size_general = 24,
+    .entry_size_unicode = 16,
+    .pyinterpreters_main_after_head = 8,
+};
+
+int layout_for_313_314(struct interp_info *in, const struct py_debug_offsets *d)
+{
+	const struct table_313_314 *t;
+	if (in->major == 3 && in->minor == 13)
+		t = &table_313;
+	else if (in->major == 3 && in->minor == 14)
+		t = &table_314;
+	else
+		return -1;
+	struct pyrace_layout *l = &in->layout;
+	struct code_layout *c = &in->code;
+	struct thread_layout *th = &in->threads;
+	/* the thread state is no longer reachable from _PyRuntime: see in->threads */
+	l->runtime_tstate_current = 0;
+	l->tstate_cframe = 0;
+	l->cframe_current_frame = 0;
+	l->frame_code = (uint32_t)d->frame_executable;
+	l->frame_previous = (uint32_t)d->frame_previous;
+	l->frame_prev_instr = (uint32_t)d->frame_instr_ptr; /* now the current instruction */
+	l->frame_owner = (uint32_t)d->frame_owner;
+	l->owner_cstack = t->owner_first_shim;
+	l->code_adaptive = (uint32_t)d->code_adaptive;
+	l->obj_type = (uint32_t)d->obj_type;
+	l->type_flags = (uint32_t)d->type_flags;
+	l->type_name = (uint32_t)d->type_name;
+	l->str_hash = t->str_hash;
+	l->str_state = (uint32_t)d->str_state;
+	l->str_length = (uint32_t)d->str_length;
+	l->str_ascii_data = (uint32_t)d->str_ascii_size;
+	l->str_utf8_length = t->str_utf8_length;
+	l->str_utf8 = t->str_utf8;
+	l->long_size = (uint32_t)d->long_lv_tag; /* lv_tag: sign and digit count, not ob_size */
+	l->long_digits = (uint32_t)d->long_digits;
+	l->dict_used = t->dict_used;
+	l->dictview_dict = t->dictview_dict;
+	l->weakref_object = t->weakref_object;
+
+	c->co_filename = (uint32_t)d->code_filename;
+	c->co_name = (uint32_t)d->code_name;
+	c->co_qualname = (uint32_t)d->code_qualname;
+	c->co_linetable = (uint32_t)d->code_linetable;
+	c->co_firstlineno = (uint32_t)d->code_firstlineno;
+	c->bytes_size = (uint32_t)d->bytes_size;
+	c->bytes_data = (uint32_t)d->bytes_data;
+	c->str_state = l->str_state;
+	c->str_length = l->str_length;
+	c->str_ascii_data = l->str_ascii_data;
+	c->str_utf8_length = l->str_utf8_length;
+	c->str_utf8 = l->str_utf8;
+	c->obj_type = l->obj_type;
+	c->runtime_main_interp =
+	    (uint32_t)d->runtime_interpreters_head + t->pyinterpreters_main_after_head;
+	c->interp_modules = (uint32_t)d->interp_imports_modules;
+	c->dict_keys = (uint32_t)d->dict_keys;
+	c->dict_values = (uint32_t)d->dict_values;
+	c->keys_log2_size = t->keys_log2_size;
+	c->keys_log2_index_bytes = t->keys_log2_index_bytes;
+	c->keys_kind = t->keys_kind;
+	c->keys_nentries = t->keys_nentries;
+	c->keys_indices = t->keys_indices;
+	c->entry_size_general = t->entry_size_general;
+	c->entry_size_unicode = t->entry_size_unicode;
+	c->module_dict = t->module_dict;
+	c->type_flags = l->type_flags;
+
+	th->tls_tstate = t->tls_tstate;
+	th->runtime_interpreters_head = (uint32_t)d->runtime_interpreters_head;
+	th->interp_threads_head = (uint32_t)d->interp_threads_head;
+	th->tstate_next = (uint32_t)d->tstate_next;
+	th->tstate_current_frame = (uint32_t)d->tstate_current_frame;
+	th->tstate_native_thread_id = (uint32_t)d->tstate_native_thread_id;
+	th->gil_holder = (uint32_t)d->interp_gil_holder;
+	th->gil_locked = (uint32_t)d->interp_gil_locked;
+
+	/* the assignments above from d, and from t */
+	in->layout_from_debug_offsets = 31;
+	in->layout_from_table = 16;
+	return 0;
+}

@@ -1,0 +1,39 @@
+/* Which functions pyrace probes in each CPython version, and what it reads from them. */
+#ifndef PYRACE_PROBE_TABLES_H
+#define PYRACE_PROBE_TABLES_H
+
+#include <stddef.h>
+
+enum probe_module {
+	PROBE_IN_CORE,	/* the executable or libpython */
+	PROBE_IN_QUEUE, /* the _queue extension module */
+};
+
+/* One uprobe: BPF program `program` on function `function`. */
+struct probe_spec {
+	const char *program;
+	const char *function;
+	int is_return;
+	enum probe_module module;
+	const char *event_class; /* what is missing when the probe is */
+	/* the parameters the program reads, by their DWARF names, space-separated */
+	const char *args;
+};
+
+struct probe_table {
+	unsigned major, minor;
+	const struct probe_spec *specs;
+	size_t count;
+	/* probe every clone of a function, not only the best-named one: 3.14 calls both
+	 * dict_dict_merge.constprop.0.isra.0 and .constprop.1.isra.0 */
+	int all_clones;
+};
+
+/* The 3.11 table: what `pyrace run` attaches. */
+extern const struct probe_spec probe_specs[];
+extern const size_t probe_spec_count;
+
+/* The table for a version, or NULL when pyrace knows none. */
+const struct probe_table *probe_table_for(unsigned major, unsigned minor);
+
+#endif /* PYRACE_PROBE_TABLES_H */

@@ -1,0 +1,284 @@
+/* Inspects Debian's CPython 3.13 and 3.14 (tests/interpreters/setup.sh chroots) and checks
+ * what docs/interpreters.md measured: version, flavour, layout, clone names, argument
+ * registers from DWARF, inlined copies. Skipped when the chroots have not been built. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "elf_symbols.h"
+#include "interp.h"
+
+static char cache[PATH_MAX];
+
+static int chroot_python(const char *suite, const char *binary, char *out, size_t len)
+{
+	const char *root = getenv("PYRACE_INTERP_CACHE");
+	snprintf(cache, sizeof(cache), "%s", root ? root : "/var/cache/pyrace-interpreters");
+	snprintf(out, len, "%s/%s/usr/bin/%s", cache, suite, binary);
+	return access(out, X_OK) == 0;
+}
+
+#define NEED_CHROOT(suite, binary, path)                                                           \
+	do {                                                                                       \
+		if (!chroot_python(suite, binary, path, sizeof(path))) {                           \
+			print_message("%s missing: run tests/interpreters/setup.sh\n", path);      \
+			skip();                                                                    \
+		}                                                                                  \
+	} while (0)
+
+static const struct probe_point *point(const struct interp_info *in, const char *symbol)
+{
+	for (size_t i = 0; i < in->nprobes; i++)
+		if (in->probes[i].found && !in->probes[i].spec->is_return &&
+		    strcmp(in->probes[i].symbol, symbol) == 0)
+			return &in->probes[i];
+	fail_msg("no probe point on %s", symbol);
+	return NULL;
+}
+
+static const char *where(const struct probe_point *p, const char *arg)
+{
+	for (size_t i = 0; i < p->nargs; i++)
+		if (strcmp(p->args[i].name, arg) == 0)
+			return p->args[i].where;
+	fail_msg("%s: argument %s not listed", p->symbol, arg);
+	return NULL;
+}
+
+/* The inlined copy of `function` inside `caller`, NULL when none was found. */
+static const struct interp_inline_site *site_in(const struct interp_info *in, const char *function,
+						const char *caller)
+{
+	for (size_t i = 0; i < in->ninlined; i++) {
+		const struct interp_inline_site *s = &in->inlined[i];
+		if (strcmp(in->probes[s->probe].spec->function, function) == 0 &&
+		    strncmp(s->caller, caller, strlen(caller)) == 0)
+			return s;
+	}
+	return NULL;
+}
+
+static void inspect_refused(const char *python, struct interp_info *in, const char *minor)
+{
+	char why[1024] = "", why_all[1024] = "", expect[64];
+	static struct interp_info quick;
+	/* what pyrace run sees: refused before anything is resolved */
+	assert_int_equal(interp_inspect(python, NULL, "/usr/lib/debug", &quick, why, sizeof(why)),
+			 INTERP_UNSUPPORTED);
+	snprintf(expect, sizeof(expect), "CPython %s.", minor);
+	assert_non_null(strstr(why, expect));
+	assert_non_null(strstr(why, "is not supported yet (supported: 3.11)"));
+	assert_null(strchr(why, '\n'));
+	assert_int_equal(quick.nprobes, 0);
+	/* the doctor's view: the same verdict, and everything else filled in */
+	assert_int_equal(
+	    interp_inspect_all(python, NULL, "/usr/lib/debug", in, why_all, sizeof(why_all)),
+	    INTERP_UNSUPPORTED);
+	assert_string_equal(why, why_all);
+	assert_string_equal(in->build, "release");
+	assert_true(in->has_debug_offsets);
+	assert_int_equal(in->free_threaded, 0);
+	assert_int_equal(in->debug_offsets_version, in->version_hex);
+	assert_non_null(in->table);
+	/* found through the chroot's usr/lib/debug although the host's was given */
+	assert_true(strncmp(in->debug_file, cache, strlen(cache)) == 0);
+	assert_non_null(strstr(in->debug_file, "/usr/lib/debug/.build-id/"));
+	assert_true(in->dwarf_units_walked > 0);
+	for (size_t i = 0; i < in->nprobes; i++) {
+		const struct probe_point *p = &in->probes[i];
+		if (!p->found)
+			fail_msg("%s not found", p->spec->function);
+		/* every function there starts with endbr64, and the probe goes after it */
+		if (!p->spec->is_return && p->vaddr != p->entry + 4)
+			fail_msg("%s: probe at 0x%lx, function at 0x%lx", p->symbol,
+				 (unsigned long)p->vaddr, (unsigned long)p->entry);
+		assert_null(strstr(p->symbol, ".part."));
+		assert_null(strstr(p->symbol, ".cold"));
+	}
+}
+
+static void test_313(void **state)
+{
+	(void)state;
+	char python[PATH_MAX];
+	NEED_CHROOT("trixie", "python3.13", python);
+	static struct interp_info in;
+	inspect_refused(python, &in, "3.13");
+	assert_int_equal(in.minor, 13);
+	assert_int_equal(in.layout.frame_owner, 70);
+	assert_int_equal(in.layout.frame_code, 0);
+	assert_int_equal(in.layout.frame_previous, 8);
+	assert_int_equal(in.layout.code_adaptive, 200);
+	assert_int_equal(in.code.co_firstlineno, 68);
+	assert_int_equal(in.layout.str_ascii_data, 40);
+	assert_int_equal(in.code.runtime_main_interp, 640);
+	assert_int_equal(in.code.interp_modules, 7656);
+	assert_int_equal(in.threads.tstate_current_frame, 72);
+	assert_int_equal(in.threads.tstate_native_thread_id, 160);
+	assert_int_equal(in.threads.gil_holder, 7760);
+	assert_int_equal(in.threads.tls_tstate, -0x18);
+
+	const struct probe_point *p = point(&in, "insertdict.lto_priv.0");
+	assert_string_equal(where(p, "mp"), "rsi"); /* interp comes first */
+	assert_string_equal(where(p, "key"), "rdx");
+	assert_string_equal(where(p, "value"), "r8");
+	p = point(&in, "dict_merge.lto_priv.0");
+	assert_string_equal(where(p, "a"), "rsi");
+	point(&in, "pop_lock_held.lto_priv.0");
+	point(&in, "clear_lock_held.lto_priv.0");
+	point(&in, "_Py_Finalize.constprop.0");
+	point(&in, "remove_from_shutdown_handles.lto_priv.0");
+	assert_string_equal(point(&in, "PyThread_start_joinable_thread")->source, "dynsym");
+
+	/* PGO inlined lock.acquire() into the method-call path (§5: +448..+628, lock in r12) */
+	p = point(&in, "lock_PyThread_acquire_lock.lto_priv.0");
+	assert_true(p->ninlined_uncovered >= 1);
+	const struct interp_inline_site *s =
+	    site_in(&in, "lock_PyThread_acquire_lock", "method_vectorcall_VARARGS_KEYWORDS");
+	assert_non_null(s);
+	assert_int_equal(s->caller_offset, 448);
+	assert_true(s->high > s->entry_pc && s->high - s->entry_pc <= 628 - 448);
+	assert_false(s->covered);
+	assert_string_equal(s->args[0].name, "self");
+	assert_string_equal(s->args[0].where, "r12");
+}
+
+static void test_314(void **state)
+{
+	(void)state;
+	char python[PATH_MAX];
+	NEED_CHROOT("sid", "python3.14", python);
+	static struct interp_info in;
+	inspect_refused(python, &in, "3.14");
+	assert_int_equal(in.minor, 14);
+	assert_int_equal(in.layout.frame_owner, 74);
+	assert_int_equal(in.layout.code_adaptive, 208);
+	assert_int_equal(in.code.runtime_main_interp, 816);
+	assert_int_equal(in.threads.gil_holder, 7792);
+
+	/* IPA-SRA dropped interp: the dict moved to rdi */
+	const struct probe_point *p = point(&in, "insertdict.isra.0");
+	assert_string_equal(where(p, "mp"), "rdi");
+	assert_string_equal(where(p, "key"), "rsi");
+	assert_string_equal(where(p, "hash"), "rdx");
+	assert_string_equal(where(p, "value"), "rcx");
+	p = point(&in, "insert_to_emptydict.isra.0");
+	assert_string_equal(where(p, "mp"), "rdi");
+	/* both clones of dict_dict_merge are called, so both are probe points */
+	const char *merges[] = {"dict_dict_merge.constprop.0.isra.0",
+				"dict_dict_merge.constprop.1.isra.0"};
+	for (size_t i = 0; i < 2; i++) {
+		p = point(&in, merges[i]);
+		assert_string_equal(where(p, "mp"), "rdi");
+		assert_string_equal(where(p, "other"), "rsi");
+	}
+	point(&in, "pop_lock_held.constprop.0");
+	point(&in, "pop_lock_held.lto_priv.0");
+	assert_string_equal(where(point(&in, "lock_PyThread_acquire_lock.lto_priv.0"), "op"),
+			    "rdi");
+	assert_non_null(site_in(&in, "lock_PyThread_release_lock", "cfunction_call"));
+	assert_non_null(site_in(&in, "dict_get", "method_vectorcall_FASTCALL"));
+	assert_null(site_in(&in, "lock_PyThread_acquire_lock", "method_vectorcall"));
+}
+
+/* Every whole copy of a function, never a fragment, from the 3.14 debug file's .symtab. */
+static void test_find_clones(void **state)
+{
+	(void)state;
+	char python[PATH_MAX], debug_dir[PATH_MAX + 32];
+	NEED_CHROOT("sid", "python3.14", python);
+	snprintf(debug_dir, sizeof(debug_dir), "%s/sid/usr/lib/debug", cache);
+	struct symbol_table *t = symbol_table_open(python, debug_dir);
+	assert_non_null(t);
+	assert_non_null(symbol_table_debug_file(t));
+	struct elf_symbol found[8];
+	assert_int_equal(symbol_table_find_functions(t, "dict_dict_merge", found, 8), 2);
+	/* no exact name: clones in address order (0x572fe0, then 0x6f4200) */
+	assert_string_equal(found[0].name, "dict_dict_merge.constprop.0.isra.0");
+	assert_string_equal(found[1].name, "dict_dict_merge.constprop.1.isra.0");
+	assert_true(found[0].vaddr < found[1].vaddr);
+	assert_int_equal(symbol_table_find_functions(t, "dict_dict_merge", found, 1), 1);
+	/* only .part.N pieces of it exist: not a function we may probe */
+	assert_int_equal(symbol_table_find_functions(t, "setitem_take2_lock_held", found, 8), 0);
+	/* an exported function is listed once although .dynsym and .symtab both have it */
+	assert_int_equal(symbol_table_find_functions(t, "PyDict_DelItem", found, 8), 1);
+	assert_int_equal(found[0].source, SYM_FROM_DYNSYM);
+	/* the symbol holding an address, fragments included */
+	struct elf_symbol holder;
+	assert_int_equal(symbol_table_function_at(t, found[0].vaddr + 1, &holder), 0);
+	assert_string_equal(holder.name, "PyDict_DelItem");
+	uint64_t vaddr, size;
+	assert_int_equal(symbol_table_section(t, ".PyRuntime", &vaddr, &size), 0);
+	assert_true(size >= 760);
+	symbol_table_close(t);
+}
+
+/* A function no symbol table names is found by its DWARF name (the third place looked in):
+ * the debug file is copied with lock_dealloc's symbol removed. */
+static void test_dwarf_fallback(void **state)
+{
+	(void)state;
+	char python[PATH_MAX], why[1024];
+	NEED_CHROOT("trixie", "python3.13", python);
+	static struct interp_info in;
+	interp_inspect_all(python, NULL, "/usr/lib/debug", &in, why, sizeof(why));
+	const struct probe_point *before = point(&in, "lock_dealloc.lto_priv.0");
+	uint64_t entry = before->entry;
+	const char *id = strstr(in.debug_file, "/.build-id/");
+	assert_non_null(id);
+	char dir[] = "/tmp/pyrace-dwarf-XXXXXX", sub[PATH_MAX], cmd[3 * PATH_MAX];
+	assert_non_null(mkdtemp(dir));
+	snprintf(sub, sizeof(sub), "%s%.14s", dir, id); /* DIR/.build-id/xx */
+	snprintf(cmd, sizeof(cmd),
+		 "mkdir -p '%s' && objcopy --strip-symbol=lock_dealloc.lto_priv.0 "
+		 "--strip-symbol=lock_dealloc.lto_priv.0.cold '%s' '%s%s'",
+		 sub, in.debug_file, dir, id);
+	assert_int_equal(system(cmd), 0);
+	static struct interp_info stripped;
+	interp_inspect_all(python, NULL, dir, &stripped, why, sizeof(why));
+	assert_true(strncmp(stripped.debug_file, dir, strlen(dir)) == 0);
+	const struct probe_point *p = point(&stripped, "lock_dealloc");
+	assert_string_equal(p->source, "DWARF");
+	assert_int_equal(p->entry, entry);
+	assert_int_equal(p->vaddr, entry + 4);
+	assert_string_equal(p->args[0].where, "rdi");
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* Debian's python3.X-dbg interpreters: Py_DEBUG, recognised from their exports. */
+static void test_debug_builds(void **state)
+{
+	(void)state;
+	const char *suites[][2] = {{"trixie", "python3.13d"}, {"sid", "python3.14d"}};
+	for (size_t i = 0; i < 2; i++) {
+		char python[PATH_MAX], why[1024] = "";
+		NEED_CHROOT(suites[i][0], suites[i][1], python);
+		static struct interp_info in;
+		assert_int_equal(
+		    interp_inspect(python, NULL, "/usr/lib/debug", &in, why, sizeof(why)),
+		    INTERP_UNSUPPORTED);
+		assert_non_null(strstr(why, "debug build (Py_DEBUG)"));
+		assert_string_equal(in.build, "Py_DEBUG");
+		assert_true(in.has_debug_offsets);
+		assert_int_equal(in.free_threaded, 0);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_313),		 cmocka_unit_test(test_314),
+	    cmocka_unit_test(test_find_clones),	 cmocka_unit_test(test_dwarf_fallback),
+	    cmocka_unit_test(test_debug_builds),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -53,6 +53,8 @@ enum pyrace_watch_kind {
 	PYWATCH_MODULE = 1,  /* a module's __dict__; key = module name */
 	PYWATCH_GLOBAL_DICT, /* a dict bound to a module global; aux = module dict, key = global
 				name */
+	PYWATCH_NESTED,	     /* a dict stored in a watched dict (not a module's); aux = that dict,
+				key = its key there */
 	PYWATCH_REGISTRY,    /* kernel only: a weak-value registry's dict, whose stores are
 				PYSYNC_REGISTRY_INSERT events and whose other accesses are ignored */
 };

@@ -16,6 +16,8 @@ const volatile __u64 wakeup_bytes = 256 * 1024;
 const volatile __u8 stop_at_finalize = 0;
 /* pyrace --no-reads: no read probe is attached, so no lookup completes a deferred operation */
 const volatile __u8 record_reads = 1;
+/* dicts stored in watched dicts are watched down to this depth (1: only those bound to globals) */
+const volatile __u8 max_depth = 2;
 
 #define SIGSTOP 19
 
@@ -23,6 +25,7 @@ const volatile __u8 record_reads = 1;
 
 struct watch_info {
 	__u8 kind;
+	__u8 depth; /* 1: bound to a global, 2: stored in such a dict, ... */
 };
 
 /* Keyed by process too: after a fork, parent and child hold different dicts at the same
@@ -365,7 +368,7 @@ static __always_inline void watch_global_dict(struct pt_regs *ctx, __u64 module_
 	    bpf_probe_read_user(head, 2, (void *)(name + L.str_ascii_data)) == 0 &&
 	    head[0] == '_' && head[1] == '_')
 		return;
-	struct watch_info info = {.kind = PYWATCH_GLOBAL_DICT};
+	struct watch_info info = {.kind = PYWATCH_GLOBAL_DICT, .depth = 1};
 	struct pyrace_watch_key k = watch_key(value);
 	if (bpf_map_update_elem(&watched, &k, &info, BPF_NOEXIST))
 		return;
@@ -375,6 +378,26 @@ static __always_inline void watch_global_dict(struct pt_regs *ctx, __u64 module_
 	e->obj = value;
 	e->aux = module_dict;
 	read_key(e, name, 0, bias);
+	submit(e);
+}
+
+/* CACHE[a] = {} in a watched dict: CACHE[a][b] is a variable too, down to max_depth. */
+static __always_inline void watch_nested_dict(struct pt_regs *ctx, __u64 parent, __u8 depth,
+					      __u64 key, __u64 hash, __u64 value)
+{
+	__u64 bias = load_bias(ctx);
+	if (depth >= max_depth || !value || !is_dict(value, bias))
+		return;
+	struct watch_info info = {.kind = PYWATCH_NESTED, .depth = depth + 1};
+	struct pyrace_watch_key k = watch_key(value);
+	if (bpf_map_update_elem(&watched, &k, &info, BPF_NOEXIST))
+		return;
+	struct pyrace_event *e = new_event(PYEV_WATCH, PYWATCH_NESTED);
+	if (!e)
+		return;
+	e->obj = value;
+	e->aux = parent;
+	read_key(e, key, hash, bias);
 	submit(e);
 }
 
@@ -401,6 +424,8 @@ static __always_inline int on_store(struct pt_regs *ctx, __u64 dict, __u64 key, 
 	}
 	if (w->kind == PYWATCH_MODULE)
 		watch_global_dict(ctx, dict, key, value);
+	else
+		watch_nested_dict(ctx, dict, w->depth, key, hash, value);
 	emit_access(ctx, PYOP_WRITE, dict, key, hash, w->kind == PYWATCH_MODULE ? value : 0);
 	return 0;
 }

@@ -89,6 +89,8 @@ static struct probes *probes_for(struct session *s, pid_t pid, char *why, size_t
 	    in ? interp_inspect(exe, ld_path, s->opts->debug_dir, in, why, whylen) : INTERP_NOT_ELF;
 	if (st == INTERP_OK && s->opts->no_reads)
 		interp_skip_reads(in);
+	if (st == INTERP_OK)
+		in->nested_depth = s->opts->nested_depth;
 	if (st != INTERP_OK) {
 		if (st == INTERP_NOT_PYTHON || st == INTERP_NOT_ELF)
 			snprintf(why, whylen, "%s is not a CPython process", exe);

@@ -49,11 +49,12 @@ static int attach(int argc, char **argv, struct output_options *out)
 	    {"output", required_argument, NULL, 'o'},
 	    {"debug-dir", required_argument, NULL, 'd'},
 	    {"no-reads", no_argument, NULL, OPT_NO_READS},
+	    {"nested-depth", required_argument, NULL, OPT_NESTED_DEPTH},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
 	const char *output = NULL, *debug_dir = "/usr/lib/debug";
-	int no_reads = 0;
+	int no_reads = 0, nested_depth = 1;
 	pid_t pids[PYRACE_MAX_PIDS];
 	size_t npids = 0;
 	int children = 0;
@@ -92,6 +93,17 @@ static int attach(int argc, char **argv, struct output_options *out)
 		case OPT_NO_READS:
 			no_reads = 1;
 			break;
+		case OPT_NESTED_DEPTH: {
+			char *end;
+			long n = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end || n < 0 || n > 8) {
+				fprintf(stderr, "pyrace: --nested-depth takes 0 to 8, not '%s'\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			nested_depth = (int)n;
+			break;
+		}
 		case 'h':
 			attach_usage(stdout);
 			return 0;
@@ -122,6 +134,7 @@ static int attach(int argc, char **argv, struct output_options *out)
 	struct record_options ro = {.trace_path = output,
 				    .debug_dir = debug_dir,
 				    .no_reads = no_reads,
+				    .nested_depth = nested_depth,
 				    .children = children};
 	int rc = record_attach(pids, npids, duration, &ro);
 	if (rc == 0)

@@ -24,6 +24,7 @@ static void record_usage(FILE *out)
 	    "  --debug-dir DIR   where build-id debug files live (default /usr/lib/debug)\n"
 	    "  --no-reads        record writes and synchronisation only: cheaper, but only\n"
 	    "                    write-write races can be found\n"
+	    "  --nested-depth N  watch dicts stored in watched dicts N levels deep (default 1)\n"
 	    "  -h, --help        this text\n\n"
 	    "Exit status: 0 trace written, 1 usage or environment error, 2 the command could\n"
 	    "not be traced (it still runs).\n");
@@ -39,11 +40,12 @@ int cmd_record(int argc, char **argv)
 	    {"duration", required_argument, NULL, 'D'},
 	    {"debug-dir", required_argument, NULL, 'd'},
 	    {"no-reads", no_argument, NULL, OPT_NO_READS},
+	    {"nested-depth", required_argument, NULL, OPT_NESTED_DEPTH},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
 	const char *output = NULL, *debug_dir = "/usr/lib/debug";
-	int no_reads = 0;
+	int no_reads = 0, nested_depth = 1;
 	pid_t pids[PYRACE_MAX_PIDS];
 	size_t npids = 0;
 	int children = 0;
@@ -77,6 +79,17 @@ int cmd_record(int argc, char **argv)
 		case OPT_NO_READS:
 			no_reads = 1;
 			break;
+		case OPT_NESTED_DEPTH: {
+			char *end;
+			long n = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end || n < 0 || n > 8) {
+				fprintf(stderr, "pyrace: --nested-depth takes 0 to 8, not '%s'\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			nested_depth = (int)n;
+			break;
+		}
 		case 'h':
 			record_usage(stdout);
 			return 0;
@@ -96,6 +109,7 @@ int cmd_record(int argc, char **argv)
 	struct record_options ro = {.trace_path = output,
 				    .debug_dir = debug_dir,
 				    .no_reads = no_reads,
+				    .nested_depth = nested_depth,
 				    .children = children};
 	if (npids)
 		return record_attach(pids, npids, duration, &ro);

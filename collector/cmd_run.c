@@ -37,11 +37,12 @@ static int run(int argc, char **argv, struct output_options *out)
 	    {"output", required_argument, NULL, 'o'},
 	    {"debug-dir", required_argument, NULL, 'd'},
 	    {"no-reads", no_argument, NULL, OPT_NO_READS},
+	    {"nested-depth", required_argument, NULL, OPT_NESTED_DEPTH},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
 	const char *output = NULL, *debug_dir = "/usr/lib/debug";
-	int no_reads = 0;
+	int no_reads = 0, nested_depth = 1;
 	int opt;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "+o:h", options, NULL)) != -1) {
@@ -60,6 +61,17 @@ static int run(int argc, char **argv, struct output_options *out)
 		case OPT_NO_READS:
 			no_reads = 1;
 			break;
+		case OPT_NESTED_DEPTH: {
+			char *end;
+			long n = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end || n < 0 || n > 8) {
+				fprintf(stderr, "pyrace: --nested-depth takes 0 to 8, not '%s'\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			nested_depth = (int)n;
+			break;
+		}
 		case 'h':
 			run_usage(stdout);
 			return 0;
@@ -88,8 +100,10 @@ static int run(int argc, char **argv, struct output_options *out)
 		snprintf(path, sizeof(path), "/proc/self/fd/%d", tmp_fd);
 		output = path;
 	}
-	struct record_options ro = {
-	    .trace_path = output, .debug_dir = debug_dir, .no_reads = no_reads};
+	struct record_options ro = {.trace_path = output,
+				    .debug_dir = debug_dir,
+				    .no_reads = no_reads,
+				    .nested_depth = nested_depth};
 	int rc = record_command(argv + optind, &ro);
 	if (rc == 0)
 		rc = report_trace(output, tmp_fd >= 0 ? "trace" : output, out);

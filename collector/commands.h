@@ -56,10 +56,13 @@ enum {
 	}
 
 /* --no-reads, shared by the commands that record */
-#define OPT_NO_READS 0x4e52
+#define OPT_NO_READS	 0x4e52
+#define OPT_NESTED_DEPTH 0x4e44
 #define NO_READS_HELP                                                                              \
 	"  --no-reads           record writes and synchronisation only: cheaper, but only\n"       \
-	"                       write-write races can be found\n"
+	"                       write-write races can be found\n"                                  \
+	"  --nested-depth N     watch dicts stored in watched dicts N levels deep (default 1:\n"   \
+	"                       CACHE['a']['b']; 0: only dicts bound to globals)\n"
 
 #define OUTPUT_OPTIONS_HELP                                                                        \
 	"  --json FILE          also write the JSON report (schema pyrace-report/1); - for "       \

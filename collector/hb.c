@@ -1,6 +1,8 @@
 /* Happens-before race detection over trace events: vector clocks, FastTrack-style epochs. */
 #include "hb.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -525,6 +527,22 @@ static struct hb_var *var_of(struct hb *h, uint64_t addr)
 	return slot ? &h->vars[*slot - 1] : NULL;
 }
 
+static char *nested_name(const char *parent, const struct pyrace_event *e)
+{
+	char *key = text_of(e);
+	char *out = NULL;
+	int n = -1;
+	if (e->key_kind == PYKEY_STR)
+		n = asprintf(&out, "%s['%s']", parent ? parent : "?", key ? key : "");
+	else if (e->key_kind == PYKEY_INT)
+		n = asprintf(&out, "%s[%" PRId64 "]", parent ? parent : "?", (int64_t)e->key_id);
+	else
+		n = asprintf(&out, "%s[<%s>#%016" PRIx64 "]", parent ? parent : "?",
+			     key && *key ? key : "object", (uint64_t)e->key_id);
+	free(key);
+	return n < 0 ? NULL : out;
+}
+
 static void on_watch(struct hb *h, const struct pyrace_event *e)
 {
 	if (grow((void **)&h->vars, &h->vars_cap, h->nvars + 1, sizeof(*h->vars), h))
@@ -534,6 +552,16 @@ static void on_watch(struct hb *h, const struct pyrace_event *e)
 		v.kind = HB_VAR_MODULE;
 		v.module = text_of(e);
 		v.ignored = v.module && is_runtime_module(v.module);
+	} else if (e->op == PYWATCH_NESTED) {
+		const struct hb_var *parent = var_of(h, e->aux);
+		if (!parent || parent->kind != HB_VAR_GLOBAL_DICT)
+			return;
+		/* named by the path to it: CACHE['a'], and its keys CACHE['a']['b'] */
+		v.kind = HB_VAR_GLOBAL_DICT;
+		v.module = strdup(parent->module);
+		v.name = nested_name(parent->name, e);
+		v.ignored = parent->ignored;
+		h->watched_dicts++;
 	} else {
 		const struct hb_var *module = var_of(h, e->aux);
 		if (!module)
@@ -590,7 +618,9 @@ static uint32_t shadow_of(struct hb *h, uint32_t var, const struct pyrace_event 
 
 int hb_op_is_write(uint8_t op)
 {
-	return op != PYOP_READ && op != PYOP_ITERATE;
+	/* setdefault only reads when the key is there; when it is not, the interpreter inserts
+	 * it through insertdict, which is recorded as the write */
+	return op != PYOP_READ && op != PYOP_ITERATE && op != PYOP_SETDEFAULT;
 }
 
 static int is_write(uint8_t op)

@@ -195,6 +195,7 @@ static int load(struct probes *p, const struct interp_info *in, int stop_at_fina
 	}
 	p->skel->rodata->stop_at_finalize = stop_at_finalize != 0;
 	p->skel->rodata->record_reads = !in->no_reads;
+	p->skel->rodata->max_depth = (uint8_t)(1 + in->nested_depth);
 	struct bpf_program *prog;
 	if (multi)
 		bpf_object__for_each_program(prog, p->skel->obj)
@@ -366,9 +367,10 @@ int probes_ring_fd(const struct probes *p)
 
 int probes_watch(struct probes *p, pid_t pid, uint64_t dict, int kind)
 {
-	uint8_t info = (uint8_t)kind; /* struct watch_info in the BPF program */
+	/* struct watch_info in the BPF program: kind, depth */
+	uint8_t info[2] = {(uint8_t)kind, kind == PYWATCH_GLOBAL_DICT ? 1 : 0};
 	struct pyrace_watch_key key = {.tgid = (uint32_t)pid, .addr = dict};
-	return bpf_map__update_elem(p->skel->maps.watched, &key, sizeof(key), &info, sizeof(info),
+	return bpf_map__update_elem(p->skel->maps.watched, &key, sizeof(key), info, sizeof(info),
 				    BPF_ANY);
 }
 

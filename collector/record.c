@@ -182,6 +182,7 @@ int record_command(char *const argv[], const struct record_options *opts)
 	}
 	if (opts->no_reads)
 		interp_skip_reads(&l.interp);
+	l.interp.nested_depth = opts->nested_depth;
 	record_write_target(w, l.pid, &l.interp, argv);
 	char why[512];
 	int not_permitted;

@@ -14,8 +14,9 @@
 struct record_options {
 	const char *trace_path;
 	const char *debug_dir;
-	int no_reads; /* --no-reads: writes and synchronisation only */
-	int children; /* attach: follow every process the targets fork or execute */
+	int no_reads;	  /* --no-reads: writes and synchronisation only */
+	int nested_depth; /* --nested-depth N (default 1) */
+	int children;	  /* attach: follow every process the targets fork or execute */
 };
 
 /* Runs `argv` traced and writes the trace. Returns 0 when a trace was written, otherwise the

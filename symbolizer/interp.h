@@ -106,7 +106,9 @@ struct interp_info {
 	size_t ninlined_total;	   /* all sites found, inlined[] keeps the first ones */
 	double dwarf_walk_seconds; /* the DIE walk for inlined copies */
 	size_t dwarf_units_walked, dwarf_units;
-	int no_reads; /* read probes left out (pyrace --no-reads) */
+	int no_reads;	  /* read probes left out (pyrace --no-reads) */
+	int nested_depth; /* levels of dicts in watched dicts that are watched too (--nested-depth)
+			   */
 };
 
 /* Inspects `exe` (with `ld_library_path` from the target's environment, may be NULL) and fills

@@ -575,6 +575,7 @@ static void build_report(struct analysis *a)
 		build_syncs(a, &h->current_sync, &out->current);
 		build_syncs(a, &h->previous_sync, &out->previous);
 		out->occurrences = h->occurrences;
+		out->predicted = h->predicted;
 		report_race_compute_id(out);
 	}
 	qsort(races, a->hb.nraces, sizeof(*races), compare_races);
@@ -585,6 +586,12 @@ static void build_report(struct analysis *a)
 
 struct analysis *analysis_of_trace(const char *path, char *why, size_t whylen, char *warning,
 				   size_t warnlen)
+{
+	return analysis_of_trace_mode(path, 0, why, whylen, warning, warnlen);
+}
+
+struct analysis *analysis_of_trace_mode(const char *path, int predict, char *why, size_t whylen,
+					char *warning, size_t warnlen)
 {
 	warning[0] = '\0';
 	struct trace_reader *reader = trace_reader_open(path, why, whylen);
@@ -598,6 +605,7 @@ struct analysis *analysis_of_trace(const char *path, char *why, size_t whylen, c
 	}
 	code_table_init(&a->code);
 	hb_init(&a->hb, &a->code);
+	hb_set_predict(&a->hb, predict);
 	a->stats.exit_status = -1;
 	uint32_t type;
 	struct trace_buf payload;

@@ -13,6 +13,9 @@ struct analysis;
  * `warning` (empty otherwise) says where it stopped. */
 struct analysis *analysis_of_trace(const char *path, char *why, size_t whylen, char *warning,
 				   size_t warnlen);
+/* The same with --predict: races by weak causal precedence (collector/wcp.h). */
+struct analysis *analysis_of_trace_mode(const char *path, int predict, char *why, size_t whylen,
+					char *warning, size_t warnlen);
 const struct report *analysis_report(const struct analysis *a);
 void analysis_free(struct analysis *a);
 

@@ -30,6 +30,7 @@ struct output_options {
 	struct suppressions suppressions; /* from every --suppressions FILE, in order */
 	struct baseline baseline;	  /* the races of every --baseline OLD.json */
 	int redact_keys;		  /* dict keys become stable hashes in every output */
+	int predict;			  /* --predict: weak causal precedence */
 };
 
 /* getopt_long values of the shared options (above any short option character). */
@@ -41,6 +42,7 @@ enum {
 	OPT_BASELINE,
 	OPT_REDACT_KEYS,
 	OPT_HTML,
+	OPT_PREDICT,
 };
 
 /* Entries of a struct option array (follow it with a comma). */
@@ -51,6 +53,7 @@ enum {
 	    {"html", required_argument, NULL, OPT_HTML},                                           \
 	    {"suppressions", required_argument, NULL, OPT_SUPPRESSIONS},                           \
 	    {"redact-keys", no_argument, NULL, OPT_REDACT_KEYS},                                   \
+	    {"predict", no_argument, NULL, OPT_PREDICT},                                           \
 	{                                                                                          \
 		"baseline", required_argument, NULL, OPT_BASELINE                                  \
 	}
@@ -77,7 +80,9 @@ enum {
 	"  --baseline OLD.json  leave out the races already in an earlier --json report, so\n"     \
 	"                       that only new races fail; may be repeated\n"                       \
 	"  --redact-keys        show dict keys as stable hashes (h:...) in every output: keys\n"   \
-	"                       can be tokens or user ids\n"
+	"                       can be tokens or user ids\n"                                       \
+	"  --predict            also report the races another schedule of the same run can\n"      \
+	"                       show (weak causal precedence; marked predicted)\n"
 
 /* The environment of the tracing commands (run, attach, record), and the live status line. */
 #define TRACING_HELP                                                                               \

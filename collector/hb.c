@@ -60,6 +60,7 @@ void hb_init(struct hb *h, struct code_table *code)
 	u64map_init(&h->lockset_by_hash);
 	u64map_init(&h->race_by_hash);
 	lockorder_init(&h->order);
+	wcp_init(&h->wcp);
 }
 
 void hb_free(struct hb *h)
@@ -100,6 +101,12 @@ void hb_free(struct hb *h)
 	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
 		u64map_free(maps[i]);
 	lockorder_free(&h->order);
+	wcp_free(&h->wcp);
+}
+
+void hb_set_predict(struct hb *h, int on)
+{
+	h->predict = on;
 }
 
 void hb_set_main_pid(struct hb *h, uint32_t pid)
@@ -177,9 +184,42 @@ static void tick(struct hb *h, uint32_t t)
 }
 
 /* Does access `a` happen before the current point of thread `t`? */
-static int happens_before(const struct hb *h, const struct hb_access *a, uint32_t t)
+static int hb_ordered(const struct hb *h, const struct hb_access *a, uint32_t t)
 {
 	return a->thread == t || a->clock <= vclock_get(&h->threads[t].vc, a->thread);
+}
+
+/* Is `a` ordered before the current point of `t`: by happens-before, or under --predict by
+ * weak causal precedence (which orders less). */
+static int happens_before(struct hb *h, const struct hb_access *a, uint32_t t)
+{
+	if (!h->predict)
+		return hb_ordered(h, a, t);
+	struct vclock *p = wcp_clock(&h->wcp, t);
+	return a->thread == t || (p && a->clock <= vclock_get(p, a->thread));
+}
+
+/* A hand-off that orders in every mode (start, join, queues, registries, publication). */
+static void join_strong(struct hb *h, uint32_t t, const struct vclock *src)
+{
+	vclock_join(&h->threads[t].vc, src);
+	if (h->predict)
+		wcp_join_strong(&h->wcp, t, src);
+}
+
+/* Locks of the threading machinery (Condition, Event, Semaphore, Barrier, queue.Queue,
+ * futures) guard state pyrace does not watch: their sections always order. */
+static int machinery_acquire(const struct hb *h, const struct pyrace_event *e)
+{
+	static const char *const files[] = {"/threading.py", "/queue.py", "/concurrent/futures/",
+					    "/multiprocessing/", "/asyncio/"};
+	const struct code_entry *c = e->nframes ? code_table_get(h->code, e->frames[0].code) : NULL;
+	if (!c)
+		return 1; /* no Python caller: a C-level user, treated as machinery */
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		if (strstr(c->file, files[i]))
+			return 1;
+	return 0;
 }
 
 static uint32_t stored_clock(struct hb *h, struct vclock *src)
@@ -240,6 +280,15 @@ static void push_held(struct hb *h, uint32_t t, uint32_t lock, uint32_t stack)
 		return;
 	th->held_stacks[th->nheld] = stack;
 	th->held[th->nheld++] = lock;
+}
+
+static int holds(const struct hb *h, uint32_t t, uint32_t lock)
+{
+	const struct hb_thread *th = &h->threads[t];
+	for (size_t i = 0; i < th->nheld; i++)
+		if (th->held[i] == lock)
+			return 1;
+	return 0;
 }
 
 static int pop_held(struct hb *h, uint32_t t, uint32_t lock)
@@ -382,7 +431,7 @@ static void on_registry_insert(struct hb *h, const struct pyrace_event *e, uint3
 {
 	uint64_t *slot = registry_slot(h, e, 0);
 	if (slot && *slot)
-		vclock_join(&h->threads[t].vc, &h->vcs[*slot - 1]);
+		join_strong(h, t, &h->vcs[*slot - 1]);
 }
 
 static void on_sync(struct hb *h, const struct pyrace_event *e, uint32_t t)
@@ -395,9 +444,17 @@ static void on_sync(struct hb *h, const struct pyrace_event *e, uint32_t t)
 			return;
 		vclock_join(&h->threads[t].vc, &l->vc);
 		uint32_t lock = (uint32_t)(l - h->locks);
-		if (!l->sentinel &&
-		    strcmp(innermost_function(h, e), "Thread._set_tstate_lock") == 0) {
+		int detected = !l->sentinel &&
+			       strcmp(innermost_function(h, e), "Thread._set_tstate_lock") == 0;
+		if (detected)
 			l->sentinel = 1;
+		if (h->predict) {
+			if (l->sentinel || wcp_lock_strong(&h->wcp, lock, machinery_acquire(h, e)))
+				wcp_join_strong(&h->wcp, t, &l->vc);
+			else
+				wcp_acquire(&h->wcp, t, &th->vc, lock);
+		}
+		if (detected) {
 			l->owner = t + 1;
 			lockorder_acquire(&h->order, t, epoch_of(h, t), lock, 0, NULL, NULL, 0, 0);
 			return;
@@ -424,6 +481,12 @@ static void on_sync(struct hb *h, const struct pyrace_event *e, uint32_t t)
 		if (!l || l->ignored)
 			return;
 		uint32_t lock = (uint32_t)(l - h->locks);
+		if (h->predict && e->op == PYSYNC_RELEASE && !l->sentinel) {
+			if (!holds(h, t, lock))
+				wcp_lock_handoff(&h->wcp, lock);
+			else if (!wcp_lock_strong(&h->wcp, lock, 1))
+				wcp_release(&h->wcp, t, &th->vc, lock);
+		}
 		if (e->op == PYSYNC_RELEASE)
 			release_held(h, t, lock);
 		else
@@ -473,7 +536,7 @@ static void on_sync(struct hb *h, const struct pyrace_event *e, uint32_t t)
 		if (!slot)
 			return;
 		note_sync(h, t, e, HB_SYNC_GET, e->obj);
-		vclock_join(&th->vc, &h->vcs[*slot - 1]);
+		join_strong(h, t, &h->vcs[*slot - 1]);
 		lockorder_get(&h->order, t, e->obj, e->aux);
 		/* the same object may wait in the queue several times: keep its clock until the
 		 * last of those puts has been taken */
@@ -513,7 +576,7 @@ static void on_thread_begin(struct hb *h, const struct pyrace_event *e)
 	lockorder_begin(&h->order, t, e->obj);
 	uint64_t *slot = u64map_get(&h->spawn_clock, e->obj, 0);
 	if (slot) {
-		vclock_join(&h->threads[t].vc, &h->vcs[*slot - 1]);
+		join_strong(h, t, &h->vcs[*slot - 1]);
 		vclock_free(&h->vcs[*slot - 1]);
 		u64map_remove(&h->spawn_clock, e->obj, 0);
 	}
@@ -691,15 +754,17 @@ static void add_race(struct hb *h, uint32_t var, uint32_t shadow, const struct h
 		u64map_remove(&h->race_by_hash, x, 0);
 		return;
 	}
-	h->races[h->nraces] = (struct hb_race){.var = var,
-					       .shadow = shadow,
-					       .process = process,
-					       .current = *cur,
-					       .previous = *prev,
-					       .occurrences = 1,
-					       .dedup_hash = x,
-					       .current_sync = h->threads[cur->thread].recent,
-					       .previous_sync = h->threads[prev->thread].recent};
+	h->races[h->nraces] =
+	    (struct hb_race){.var = var,
+			     .shadow = shadow,
+			     .process = process,
+			     .current = *cur,
+			     .previous = *prev,
+			     .occurrences = 1,
+			     .dedup_hash = x,
+			     .predicted = h->predict && hb_ordered(h, prev, cur->thread),
+			     .current_sync = h->threads[cur->thread].recent,
+			     .previous_sync = h->threads[prev->thread].recent};
 	*slot = ++h->nraces;
 }
 
@@ -859,6 +924,10 @@ static void on_access(struct hb *h, const struct pyrace_event *e, uint32_t t)
 			      .op = e->op,
 			      .seq = h->events,
 			      .ts_ns = e->ts_ns};
+	/* under --predict, critical sections order by the variables they share (rule (a) of WCP,
+	 * at the grain of a whole dict or module) */
+	if (h->predict && !v->publication)
+		wcp_access(&h->wcp, t, var, is_write(e->op));
 	if (is_whole_dict(e->op)) {
 		if (v->publication)
 			return;
@@ -889,7 +958,7 @@ static void on_access(struct hb *h, const struct pyrace_event *e, uint32_t t)
 			vclock_join(&s->publication, &h->threads[t].vc);
 			tick(h, t);
 		} else {
-			vclock_join(&h->threads[t].vc, &s->publication);
+			join_strong(h, t, &s->publication);
 		}
 		return;
 	}

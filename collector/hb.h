@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "code_table.h"
+#include "wcp.h"
 #include "events.h"
 #include "lockorder.h"
 #include "u64map.h"
@@ -122,6 +123,7 @@ struct hb_race {
 	struct hb_access current, previous;
 	uint64_t occurrences;
 	uint64_t dedup_hash;
+	int predicted; /* --predict: happens-before orders the pair in this run */
 	/* both threads' sync history when the race was first seen (at the current access) */
 	struct hb_sync_history current_sync, previous_sync;
 };
@@ -159,7 +161,9 @@ struct hb {
 	struct u64map race_by_hash;
 	struct u64map test_frame_by_stack; /* stack -> innermost test frame + 2, 1 for none */
 	uint32_t main_test_stack;	   /* the main thread's latest stack inside a test */
-	struct lockorder order;		   /* potential deadlocks */
+	struct lockorder order;
+	int predict;			 /* --predict: races by weak causal precedence */
+	struct wcp wcp; /* its clocks */ /* potential deadlocks */
 	/* counters */
 	uint64_t events, watched_dicts, truncated_stacks;
 	int out_of_memory;
@@ -168,6 +172,8 @@ struct hb {
 void hb_init(struct hb *h, struct code_table *code);
 void hb_free(struct hb *h);
 void hb_set_main_pid(struct hb *h, uint32_t pid);
+/* --predict: order by weak causal precedence instead of happens-before (see wcp.h). */
+void hb_set_predict(struct hb *h, int on);
 /* Feeds one event in trace order. */
 void hb_event(struct hb *h, const struct pyrace_event *e);
 

@@ -36,6 +36,9 @@ int output_option(struct output_options *o, int opt, const char *arg)
 	case OPT_REDACT_KEYS:
 		o->redact_keys = 1;
 		return 1;
+	case OPT_PREDICT:
+		o->predict = 1;
+		return 1;
 	case OPT_BASELINE:
 		if (baseline_load(&o->baseline, arg, err, sizeof err)) {
 			fprintf(stderr, "pyrace: baseline %s\n", err);
@@ -224,8 +227,8 @@ static void redact_keys(struct report_race *races, size_t n, char **owned, size_
 int report_trace(const char *trace_path, const char *display_path, struct output_options *o)
 {
 	char why[512], warning[512];
-	struct analysis *a =
-	    analysis_of_trace(trace_path, why, sizeof(why), warning, sizeof(warning));
+	struct analysis *a = analysis_of_trace_mode(trace_path, o->predict, why, sizeof(why),
+						    warning, sizeof(warning));
 	if (!a) {
 		fprintf(stderr, "pyrace: %s\n", why);
 		return EXIT_USAGE;

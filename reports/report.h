@@ -67,6 +67,7 @@ struct report_race {
 	struct report_variable variable;
 	struct report_access current, previous;
 	uint64_t occurrences;
+	int predicted; /* --predict: this run ordered the pair; another schedule need not */
 };
 
 /* One edge of a lock-order cycle: a thread acquired `acquired` while it held `held`. */

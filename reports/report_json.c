@@ -62,6 +62,8 @@ static void write_race(struct json_writer *j, const struct report_race *race)
 	write_access(j, "current", &race->current);
 	write_access(j, "previous", &race->previous);
 	jw_u64(j, "occurrences", race->occurrences);
+	if (race->predicted)
+		jw_bool(j, "predicted", true);
 	jw_close(j, '}');
 }
 

@@ -130,6 +130,10 @@ static void put_race(FILE *out, const struct style *c, const struct report_race 
 		put_text(out, race->kind);
 		fputc(')', out);
 	}
+	if (race->predicted)
+		fputs(" [predicted: ordered in this run by a lock whose critical sections share no "
+		      "variable; another schedule unorders it]",
+		      out);
 	fprintf(out, "%s\n", c->reset);
 	put_access(out, c, &race->current, var, false);
 	fputc('\n', out);

@@ -146,6 +146,49 @@ def parse_expect_deadlocks(program):
     return expected
 
 
+def parse_expect_predict(program):
+    """The variables `# expect-predict:` lines name: races that only --predict reports (this run
+    ordered them through a lock whose critical sections share no variable)."""
+    expected = set()
+    for body in header_lines(program):
+        if body.startswith("expect-predict:"):
+            value = body[len("expect-predict:"):].strip()
+            if not value:
+                raise CaseFailure(["%s: empty '# expect-predict:' line" % program])
+            expected.add(value)
+    return expected
+
+
+def predict_problems(program, trace, expected):
+    """`pyrace analyze --predict` on the program's trace: the races of the default mode plus
+    those of `# expect-predict:`, the latter (only) marked predicted."""
+    extra = parse_expect_predict(program)
+    json_path = trace + ".predict.json"
+    result = run([PYRACE, "analyze", "--predict", "--json", json_path, trace])
+    want = expected | extra
+    problems = []
+    if result.returncode != (EXIT_RACES if want or parse_expect_deadlocks(program) else EXIT_OK):
+        problems.append("--predict: exit status %s" % result.returncode)
+    try:
+        with open(os.path.join(ROOT, json_path)) as f:
+            races = json.load(f)["races"]
+        os.remove(os.path.join(ROOT, json_path))
+    except (OSError, ValueError, KeyError) as exc:
+        return problems + ["--predict: no usable report: %s" % exc]
+    got = {variable_name(r["variable"]) for r in races}
+    if got != want:
+        problems.append("--predict: reported %s, expected %s" % (format_set(got), format_set(want)))
+    for r in races:
+        name = variable_name(r["variable"])
+        if name in extra and name not in expected and not all(
+                x.get("predicted") for x in races if variable_name(x["variable"]) == name):
+            problems.append("--predict: %s not marked predicted" % name)
+        if name in expected and r.get("predicted") and not any(
+                not x.get("predicted") for x in races if variable_name(x["variable"]) == name):
+            problems.append("--predict: %s marked predicted, but the default mode reports it" % name)
+    return problems
+
+
 def parse_expect(program):
     """The set of variables a program's `# expect:` header lines name (empty for `none`)."""
     expected = set()
@@ -352,7 +395,8 @@ def program_case(program, interpreter):
             os.remove(os.path.join(ROOT, json_path))
         except FileNotFoundError:
             pass
-        result = run([PYRACE, "run", "--json", json_path, "--", interpreter, program])
+        trace = json_path[:-5] + ".trace"
+        result = run([PYRACE, "run", "-o", trace, "--json", json_path, "--", interpreter, program])
         problems = []
         want_status = EXIT_RACES if expected or expected_deadlocks else EXIT_OK
         if result.timed_out:
@@ -379,6 +423,8 @@ def program_case(program, interpreter):
                 problems.append("  missing:    %s" % format_cycles(expected_deadlocks - cycles))
             if cycles - expected_deadlocks:
                 problems.append("  unexpected: %s" % format_cycles(cycles - expected_deadlocks))
+        if not result.timed_out and os.path.exists(os.path.join(ROOT, trace)):
+            problems.extend(predict_problems(program, trace, expected))
         if problems:
             details = ["expected: %s" % format_set(expected)]
             details.append("reported: %s" % (format_set(got) if got is not None else "(no usable report)"))
@@ -391,6 +437,7 @@ def program_case(program, interpreter):
             details.extend(describe(result))
             raise CaseFailure(details)
         os.remove(os.path.join(ROOT, json_path))
+        os.remove(os.path.join(ROOT, trace))
 
     return "%s [%s]" % (program, interpreter), case
 

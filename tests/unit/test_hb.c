@@ -1183,6 +1183,95 @@ static void test_registry_freed_forgets(void **state)
 	assert_int_equal(f->h.nraces, 1);
 }
 
+/* ---- --predict: weak causal precedence ----------------------------------------------------- */
+
+/* A lock operation from user code (/srv/app.py), whose lock WCP may weaken. */
+static void user_sync(struct fixture *f, uint32_t tid, uint8_t op, uint64_t lock)
+{
+	struct pyrace_event e = event(f, PYEV_SYNC, op, tid, lock, 0);
+	add_frame(&e, CODE_4, 0);
+	feed(f, &e);
+}
+
+static void predict_setup(struct fixture *f)
+{
+	hb_set_predict(&f->h, 1);
+	watch_main(f);
+	watch_global(f, OTHER, MAIN_MOD, "OTHER");
+	add_code(f, CODE_4, "/srv/app.py", "audit", 10, NULL, 0);
+}
+
+/* The issue's example: a lock whose sections share no variable orders two stores in this run
+ * only; --predict reports them, marked predicted. */
+static void test_predict_unrelated_lock(void **state)
+{
+	struct fixture *f = *state;
+	predict_setup(f);
+	acc(f, T1, CACHE, PYOP_WRITE, "k", CODE_1);
+	user_sync(f, T1, PYSYNC_ACQUIRE, LOCK_A);
+	user_sync(f, T1, PYSYNC_RELEASE, LOCK_A);
+	user_sync(f, T2, PYSYNC_ACQUIRE, LOCK_A);
+	user_sync(f, T2, PYSYNC_RELEASE, LOCK_A);
+	acc(f, T2, CACHE, PYOP_WRITE, "k", CODE_2);
+	assert_int_equal(f->h.nraces, 1);
+	assert_true(f->h.races[0].predicted);
+	check_race(&f->h, 0, var_at(&f->h, CACHE), "k", PYOP_WRITE, T2, PYOP_WRITE, T1);
+}
+
+/* Sections that write a variable in common keep their order, and so does what follows. */
+static void test_predict_conflicting_sections_order(void **state)
+{
+	struct fixture *f = *state;
+	predict_setup(f);
+	acc(f, T1, CACHE, PYOP_WRITE, "k", CODE_1);
+	user_sync(f, T1, PYSYNC_ACQUIRE, LOCK_A);
+	acc(f, T1, OTHER, PYOP_WRITE, "count", CODE_1);
+	user_sync(f, T1, PYSYNC_RELEASE, LOCK_A);
+	user_sync(f, T2, PYSYNC_ACQUIRE, LOCK_A);
+	acc(f, T2, OTHER, PYOP_READ, "count", CODE_2);
+	user_sync(f, T2, PYSYNC_RELEASE, LOCK_A);
+	acc(f, T2, CACHE, PYOP_WRITE, "k", CODE_2);
+	assert_int_equal(f->h.nraces, 0);
+}
+
+/* Thread start, queue hand-offs and locks taken from C (or the threading machinery) order in
+ * every schedule, --predict or not. */
+static void test_predict_strong_edges(void **state)
+{
+	struct fixture *f = *state;
+	predict_setup(f);
+	/* thread start, queue hand-off and join order in every schedule */
+	acc(f, MAIN, CACHE, PYOP_WRITE, "a", CODE_1);
+	sync_ev(f, MAIN, PYSYNC_THREAD_SPAWN, BOOT_1, 0);
+	sync_ev(f, T1, PYSYNC_THREAD_BEGIN, BOOT_1, 0);
+	acc(f, T1, CACHE, PYOP_WRITE, "a", CODE_2);
+	sync_ev(f, T1, PYSYNC_QUEUE_PUT, QUEUE, ITEM_1);
+	sync_ev(f, T2, PYSYNC_QUEUE_GET, QUEUE, ITEM_1);
+	acc(f, T2, CACHE, PYOP_WRITE, "a", CODE_3);
+	/* a lock without Python caller (C level) orders as in happens-before */
+	acquire(f, T2, LOCK_B);
+	release(f, T2, LOCK_B);
+	acquire(f, T3, LOCK_B);
+	release(f, T3, LOCK_B);
+	acc(f, T3, CACHE, PYOP_WRITE, "a", CODE_4);
+	assert_int_equal(f->h.nraces, 0);
+}
+
+/* Without --predict the same run reports nothing: the default mode is happens-before. */
+static void test_predict_off_by_default(void **state)
+{
+	struct fixture *f = *state;
+	watch_main(f);
+	add_code(f, CODE_4, "/srv/app.py", "audit", 10, NULL, 0);
+	acc(f, T1, CACHE, PYOP_WRITE, "k", CODE_1);
+	user_sync(f, T1, PYSYNC_ACQUIRE, LOCK_A);
+	user_sync(f, T1, PYSYNC_RELEASE, LOCK_A);
+	user_sync(f, T2, PYSYNC_ACQUIRE, LOCK_A);
+	user_sync(f, T2, PYSYNC_RELEASE, LOCK_A);
+	acc(f, T2, CACHE, PYOP_WRITE, "k", CODE_2);
+	assert_int_equal(f->h.nraces, 0);
+}
+
 static void test_lockset(void **state)
 {
 	struct fixture *f = *state;
@@ -1408,6 +1497,10 @@ int main(void)
 	    T(test_lock_freed_forgets_binding),
 	    T(test_lock_freed_while_held),
 	    T(test_whole_dict_race_one_report_per_locations),
+	    T(test_predict_unrelated_lock),
+	    T(test_predict_conflicting_sections_order),
+	    T(test_predict_strong_edges),
+	    T(test_predict_off_by_default),
 	    T(test_registry_reinsert_orders),
 	    T(test_registry_other_key_does_not_order),
 	    T(test_registry_freed_forgets),

@@ -6,6 +6,8 @@
 #   make realworld  OpenStack Nova and standard-library drivers traced and checked (part of test)
 #   make fuzz     run each libFuzzer target for FUZZ_SECONDS (default 60) on a copy of its corpus
 #   make fuzz-smoke  replay every fuzz regression input and seed, then fuzz each target for 10 s
+#   make soak     pyrace attached to a loaded service for SOAK_SECONDS (default 600): memory
+#                 bounded, lost events reported, service healthy (not part of make test)
 #   V=1           show every command
 
 OUT       := .output
@@ -48,8 +50,9 @@ FUZZ_SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanit
 # the same warnings as with gcc; clang does not know -Wformat-truncation
 FUZZ_WARNINGS := $(WARNINGS) -Wno-unknown-warning-option
 FUZZ_SECONDS ?= 60
+SOAK_SECONDS ?= 600
 
-.PHONY: all deps realworld-deps realworld demo test unit integration fuzz fuzz-smoke fuzz-build clean format check-format bench
+.PHONY: all deps realworld-deps realworld demo test unit integration fuzz fuzz-smoke fuzz-build soak clean format check-format bench
 
 all: pyrace
 
@@ -146,6 +149,11 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory fuzz-smoke
 	$(Q)$(MAKE) --no-print-directory integration
 	$(Q)$(MAKE) --no-print-directory realworld
+
+# A long steady-load run (tests/soak/soak.py): the tracer's memory over time, printed as a table.
+soak: deps
+	$(Q)$(MAKE) --no-print-directory pyrace
+	$(Q)SOAK_SECONDS=$(SOAK_SECONDS) $(PYTHON) tests/soak/soak.py
 
 # Nova's cell cache and the standard library's module caches, traced for real (tests/realworld).
 realworld: realworld-deps pyrace

@@ -66,9 +66,13 @@ int trace_writer_close(struct trace_writer *w)
 	return rc;
 }
 
+/* Pages behind the reader are given back in steps of this many bytes. */
+#define TRACE_RELEASE_STEP (8u << 20)
+
 struct trace_reader {
 	uint8_t *map;
 	size_t size, pos;
+	size_t released; /* [0, released) of the map has been given back */
 };
 
 struct trace_reader *trace_reader_open(const char *path, char *why, size_t whylen)
@@ -114,6 +118,7 @@ struct trace_reader *trace_reader_open(const char *path, char *why, size_t whyle
 	r->map = map;
 	r->size = (size_t)st.st_size;
 	r->pos = sizeof(h);
+	madvise(map, r->size, MADV_SEQUENTIAL); /* only a hint: read-ahead */
 	return r;
 }
 
@@ -121,6 +126,16 @@ int trace_reader_next(struct trace_reader *r, uint32_t *type, struct trace_buf *
 		      size_t whylen)
 {
 	struct trace_record_header h;
+	/* Records are read once, in order, and copied by the caller: without this, every page of
+	 * the trace stays resident until the reader is closed, and the analysis of an hour-long
+	 * attach holds the whole trace in its RSS. Clean file pages, so dropping them is free and
+	 * they would be read again if touched. */
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t behind = r->pos / page * page;
+	if (behind - r->released >= TRACE_RELEASE_STEP) {
+		madvise(r->map + r->released, behind - r->released, MADV_DONTNEED);
+		r->released = behind;
+	}
 	if (r->pos == r->size)
 		return 0;
 	if (r->size - r->pos < sizeof(h)) {

@@ -8,6 +8,8 @@
 #   make fuzz-smoke  replay every fuzz regression input and seed, then fuzz each target for 10 s
 #   make install  PREFIX=/usr/local DESTDIR= : bin/pyrace, share/man/man1/pyrace.1,
 #                 share/pyrace/default.supp
+#   make soak     pyrace attached to a loaded service for SOAK_SECONDS (default 600): memory
+#                 bounded, lost events reported, service healthy (not part of make test)
 #   V=1           show every command
 
 OUT       := .output
@@ -54,8 +56,9 @@ FUZZ_SECONDS ?= 60
 ANALYZER_EVENTS ?= 50000000
 PREFIX    ?= /usr/local
 DESTDIR   ?=
+SOAK_SECONDS ?= 600
 
-.PHONY: all install test-deps deps realworld-deps realworld demo test unit integration fuzz fuzz-smoke fuzz-build clean format check-format bench
+.PHONY: all install test-deps deps realworld-deps realworld demo test unit integration fuzz fuzz-smoke fuzz-build soak clean format check-format bench
 
 all: pyrace
 
@@ -159,6 +162,11 @@ test: deps test-deps
 	$(Q)$(MAKE) --no-print-directory fuzz-smoke
 	$(Q)$(MAKE) --no-print-directory integration
 	$(Q)$(MAKE) --no-print-directory realworld
+
+# A long steady-load run (tests/soak/soak.py): the tracer's memory over time, printed as a table.
+soak: deps
+	$(Q)$(MAKE) --no-print-directory pyrace
+	$(Q)SOAK_SECONDS=$(SOAK_SECONDS) $(PYTHON) tests/soak/soak.py
 
 # Nova's cell cache and the standard library's module caches, traced for real (tests/realworld).
 realworld: realworld-deps pyrace

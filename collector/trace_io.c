@@ -66,15 +66,14 @@ int trace_writer_close(struct trace_writer *w)
 	return rc;
 }
 
+/* Pages behind the reader are given back in steps of this many bytes. */
+#define TRACE_RELEASE_STEP (8u << 20)
+
 struct trace_reader {
 	uint8_t *map;
 	size_t size, pos;
-	size_t released; /* pages before this offset were given back */
+	size_t released; /* [0, released) of the map has been given back */
 };
-
-/* Read pages are given back in steps this large: a trace of many gigabytes would otherwise stay
- * resident, and the analyzer's memory would grow with the number of events. */
-#define TRACE_RELEASE_STEP (64u << 20)
 
 struct trace_reader *trace_reader_open(const char *path, char *why, size_t whylen)
 {
@@ -119,7 +118,7 @@ struct trace_reader *trace_reader_open(const char *path, char *why, size_t whyle
 	r->map = map;
 	r->size = (size_t)st.st_size;
 	r->pos = sizeof(h);
-	madvise(map, r->size, MADV_SEQUENTIAL);
+	madvise(map, r->size, MADV_SEQUENTIAL); /* only a hint: read-ahead */
 	return r;
 }
 
@@ -127,6 +126,16 @@ int trace_reader_next(struct trace_reader *r, uint32_t *type, struct trace_buf *
 		      size_t whylen)
 {
 	struct trace_record_header h;
+	/* Records are read once, in order, and copied by the caller: without this, every page of
+	 * the trace stays resident until the reader is closed, and the analysis of an hour-long
+	 * attach holds the whole trace in its RSS. Clean file pages, so dropping them is free and
+	 * they would be read again if touched. */
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t behind = r->pos / page * page;
+	if (behind - r->released >= TRACE_RELEASE_STEP) {
+		madvise(r->map + r->released, behind - r->released, MADV_DONTNEED);
+		r->released = behind;
+	}
 	if (r->pos == r->size)
 		return 0;
 	if (r->size - r->pos < sizeof(h)) {
@@ -151,12 +160,6 @@ int trace_reader_next(struct trace_reader *r, uint32_t *type, struct trace_buf *
 	payload->pos = 0;
 	payload->error = 0;
 	r->pos += sizeof(h) + h.len;
-	if (r->pos - r->released >= 2 * TRACE_RELEASE_STEP) {
-		/* the current payload stays mapped: only whole steps behind it are released, and
-		 * clean file pages come back from the file if anything reads them again */
-		madvise(r->map + r->released, TRACE_RELEASE_STEP, MADV_DONTNEED);
-		r->released += TRACE_RELEASE_STEP;
-	}
 	return 1;
 }
 

@@ -19,8 +19,9 @@ struct trace_reader;
 
 /* Opens a trace; on failure returns NULL and one line for the user in `why`. */
 struct trace_reader *trace_reader_open(const char *path, char *why, size_t whylen);
-/* Returns 1 and the next record (payload points into the reader), 0 at a clean end, -1 when the
- * rest of the file is truncated or corrupt (with `why`). */
+/* Returns 1 and the next record (payload points into the reader and is valid until the next
+ * call: the pages already read are given back), 0 at a clean end, -1 when the rest of the file
+ * is truncated or corrupt (with `why`). */
 int trace_reader_next(struct trace_reader *r, uint32_t *type, struct trace_buf *payload, char *why,
 		      size_t whylen);
 uint64_t trace_reader_offset(const struct trace_reader *r);

@@ -102,9 +102,12 @@ void jw_open(struct json_writer *j, const char *key, char bracket)
 	if (j->depth > 0)
 		jw_member(j, key);
 	fputc(bracket, j->out);
-	/* the renderers never nest this deep; stay in bounds rather than trust that */
+	/* the renderers never nest this deep; stay in bounds rather than trust that, and say
+	 * that the commas past this depth can no longer be right */
 	if (j->depth + 1 < JSON_WRITE_MAX_DEPTH)
 		j->depth++;
+	else
+		j->too_deep = true;
 	j->nonempty[j->depth] = false;
 }
 

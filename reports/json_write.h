@@ -7,7 +7,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* Deeper than any document pyrace writes (SARIF reaches 14); deeper containers are refused. */
+/* Deeper than any document pyrace writes (SARIF reaches 14). A container opened deeper than
+ * this sets too_deep: the writer stays in bounds, but the document is then not valid JSON and
+ * the renderers report a failure. */
 #define JSON_WRITE_MAX_DEPTH 24
 
 /* Two-space indentation, one member a line, empty containers as `[]` and `{}`. */
@@ -15,6 +17,7 @@ struct json_writer {
 	FILE *out;
 	int depth;
 	bool nonempty[JSON_WRITE_MAX_DEPTH]; /* whether the container at that depth has a member */
+	bool too_deep;
 };
 
 /* Length of the valid UTF-8 sequence at p (n bytes left), or 0 with *skip set to the length of

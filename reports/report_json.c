@@ -172,7 +172,7 @@ int report_write_json(const struct report *r, FILE *out)
 	fputc('\n', out);
 
 	/* errors of buffered writes show only once the buffer is flushed */
-	if (fflush(out) != 0)
+	if (fflush(out) != 0 || j.too_deep)
 		return -1;
 	return ferror(out) ? -1 : 0;
 }

@@ -485,7 +485,7 @@ int report_write_sarif(const struct report *r, FILE *out)
 	jw_close(&j, ']');
 	jw_close(&j, '}');
 	fputc('\n', out);
-	if (fflush(out) != 0)
+	if (fflush(out) != 0 || j.too_deep)
 		return -1;
 	return ferror(out) ? -1 : 0;
 }

@@ -55,9 +55,11 @@ static void quote(const char *p, size_t n, char *buf, size_t len)
 /* fnmatch(3) takes a malformed bracket literally; a user who wrote one meant something else. */
 static const char *glob_error(const char *p, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
+	/* a pass of its own: the bracket scan below jumps over the members of a class */
+	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)p[i] < 0x20 || p[i] == 0x7f)
 			return "control character in the pattern";
+	for (size_t i = 0; i < n; i++) {
 		if (p[i] == '\\') {
 			if (++i == n)
 				return "the pattern ends with a lone backslash";

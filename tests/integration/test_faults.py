@@ -1,9 +1,10 @@
-"""Fault injection: pyrace or its target killed mid-run, a ring buffer too small.
+"""Fault injection: pyrace or its target killed mid-run, a ring buffer too small, 200 threads.
 
 Called by run_all.py (cases named `faults: ...`); each function raises AssertionError with a
 message when an expectation is not met."""
 import json
 import os
+import re
 import signal
 import subprocess
 import tempfile
@@ -108,9 +109,40 @@ def test_ring_buffer_overflow():
     assert "lost" in result.stderr and "incomplete" in result.stderr, result.stderr[-500:]
 
 
+MANY_THREADS = os.path.join("tests", "corpus", "racy_200_threads_locked_and_racy.py")
+
+
+def test_200_threads():
+    """200 threads writing module-global dicts, most under locks (issue #9.2): exactly the two
+    racy keys of the program's `# expect:` header, every thread seen, no event lost with the
+    default ring buffer, and the program's output the same as untraced."""
+    with open(os.path.join(ROOT, MANY_THREADS)) as f:
+        expected = set(re.findall(r"^# expect: (.+)$", f.read(), re.M))
+    assert len(expected) == 2, expected
+    untraced = subprocess.run([SYSTEM_PYTHON, MANY_THREADS], cwd=ROOT, capture_output=True, text=True,
+                              timeout=60)
+    assert untraced.returncode == 0, untraced.stderr
+    out = os.path.join(tempfile.mkdtemp(prefix="pyrace-fault-"), "r.json")
+    traced = subprocess.run([PYRACE, "run", "--json", out, "--", SYSTEM_PYTHON, MANY_THREADS], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert traced.returncode == 66, "exit %s, expected 66:\n%s" % (traced.returncode, traced.stderr[-2000:])
+    assert traced.stdout == untraced.stdout, "output changed under pyrace:\n%s\nuntraced:\n%s" % (
+        traced.stdout, untraced.stdout)
+    with open(out) as f:
+        report = json.load(f)
+    stats = report["stats"]
+    got = {"%s.%s['%s']" % (r["variable"]["module"], r["variable"]["name"], r["variable"].get("key"))
+           for r in report["races"]}
+    assert got == expected, "races %s, expected %s" % (sorted(got), sorted(expected))
+    assert stats["threads"] >= 200, "only %s threads seen: %s" % (stats["threads"], stats)
+    assert stats["lost_events"] == 0, "events lost with the default ring buffer: %s" % stats
+    assert "0 lost events" in traced.stderr, traced.stderr[-500:]
+
+
 CASES = [
     ("faults: pyrace run killed with SIGKILL", test_tracer_killed_run),
     ("faults: pyrace attach killed with SIGKILL", test_tracer_killed_attach),
     ("faults: the target killed mid-run", test_target_killed),
     ("faults: ring buffer overflow is counted and reported", test_ring_buffer_overflow),
+    ("faults: 200 threads, locked and racy dicts", test_200_threads),
 ]

@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "json_write.h"
 #include "report.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -496,6 +497,29 @@ static void test_json_write_error(void **state)
 	fclose(f);
 }
 
+/* Past JSON_WRITE_MAX_DEPTH the commas cannot be right any more: the writer must say so. */
+static void test_json_writer_too_deep(void **state)
+{
+	(void)state;
+	for (int levels = JSON_WRITE_MAX_DEPTH - 2; levels <= JSON_WRITE_MAX_DEPTH + 2; levels++) {
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *m = open_memstream(&buf, &len);
+		struct json_writer j = {.out = m};
+
+		assert_non_null(m);
+		for (int i = 0; i < levels; i++) {
+			jw_open(&j, NULL, '[');
+			jw_u64(&j, NULL, (uint64_t)i);
+		}
+		for (int i = 0; i < levels; i++)
+			jw_close(&j, ']');
+		fclose(m);
+		assert_int_equal(j.too_deep, levels >= JSON_WRITE_MAX_DEPTH);
+		free(buf);
+	}
+}
+
 /* ---- text -------------------------------------------------------------------------------- */
 
 static void test_text_example(void **state)
@@ -891,6 +915,7 @@ int main(void)
 	    cmocka_unit_test(test_json_durations),
 	    cmocka_unit_test(test_json_empty_report),
 	    cmocka_unit_test(test_json_write_error),
+	    cmocka_unit_test(test_json_writer_too_deep),
 	    cmocka_unit_test(test_text_example),
 	    cmocka_unit_test(test_text_details),
 	    cmocka_unit_test(test_text_incomplete),

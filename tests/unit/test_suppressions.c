@@ -170,6 +170,8 @@ static void test_parse_errors(void **state)
 		    "f.supp:4: unterminated '[' in the pattern");
 	parse_fails("race:x\\\n", "f.supp:1: the pattern ends with a lone backslash");
 	parse_fails("race:a\x01b\n", "f.supp:1: control character in the pattern");
+	/* inside a bracket too, where the class scan used to skip over it */
+	parse_fails("global:__main__.[\x01-Z]*\n", "f.supp:1: control character in the pattern");
 	/* what the user wrote is shown on one line and cut */
 	parse_fails("\x1b[31m\n",
 		    "f.supp:1: expected TYPE:PATTERN (race, race_top, global or deadlock), "

@@ -179,16 +179,17 @@ static int attach_each(struct probes *p, struct probe_process *proc, char *why, 
 	return 0;
 }
 
-/* --global-reads: a uprobe on the `line` USDT site with the probe's semaphore as its reference
- * counter, so that the kernel increments the semaphore in this process now and decrements it when
- * the link goes (at detach, or if pyrace dies): pyrace itself writes nothing into the target. */
+/* --global-reads: a uprobe with the `line` probe's semaphore as its reference counter (at a site
+ * that never runs, see symbolizer/global_reads.c), so that the kernel increments the semaphore in
+ * this process now and decrements it when the link goes (at detach, or if pyrace dies): pyrace
+ * itself writes nothing into the target. */
 static int attach_line(struct probes *p, struct probe_process *proc, char *why, size_t whylen)
 {
 	const struct usdt_probe *lp = &p->in->line_probe;
 	struct bpf_program *prog = p->skel->progs.line_semaphore;
 	int err = 0;
 	if (p->multi) {
-		uint64_t offset = lp->pc_offset, ref_ctr = lp->sem_offset;
+		uint64_t offset = p->in->semaphore_site, ref_ctr = lp->sem_offset;
 		struct uprobe_multi_attr attr;
 		memset(&attr, 0, sizeof(attr));
 		attr.prog_fd = (uint32_t)bpf_program__fd(prog);
@@ -206,14 +207,15 @@ static int attach_line(struct probes *p, struct probe_process *proc, char *why, 
 	} else {
 		LIBBPF_OPTS(bpf_uprobe_opts, opts, .ref_ctr_offset = lp->sem_offset);
 		proc->line_link = bpf_program__attach_uprobe_opts(prog, proc->pid, p->in->core,
-								  lp->pc_offset, &opts);
+								  p->in->semaphore_site, &opts);
 		if (!proc->line_link)
 			err = errno;
 	}
 	if (err)
 		snprintf(why, whylen,
-			 "--global-reads: cannot attach to the python:line probe of %s: %s",
-			 p->in->core, strerror(err));
+			 "--global-reads: cannot attach the python:line semaphore's uprobe (at %s "
+			 "in %s): %s",
+			 p->in->semaphore_site_name, p->in->core, strerror(err));
 	return -err;
 }
 

@@ -113,6 +113,9 @@ struct interp_info {
 	/* --global-reads: the USDT `line` probe whose semaphore the kernel raises while attached */
 	int global_reads;
 	struct usdt_probe line_probe;
+	/* where the uprobe holding the semaphore goes (file offset in `core`), and its name */
+	uint64_t semaphore_site;
+	char semaphore_site_name[64];
 };
 
 /* Inspects `exe` (with `ld_library_path` from the target's environment, may be NULL) and fills

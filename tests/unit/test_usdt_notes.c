@@ -158,7 +158,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(finds_probe_among_others), cmocka_unit_test(applies_base_shift),
-	    cmocka_unit_test(rejects_malformed),	    cmocka_unit_test(matches_readelf),
+	    cmocka_unit_test(rejects_malformed),	cmocka_unit_test(matches_readelf),
 	    cmocka_unit_test(file_without_notes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

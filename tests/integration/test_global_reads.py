@@ -126,6 +126,25 @@ def test_attach_semaphore_restored():
         svc.stop()
 
 
+def test_semaphore_restored_when_pyrace_killed():
+    """The kernel lowers the semaphore when the link's last file descriptor goes, so even a
+    SIGKILLed pyrace leaves the target as it found it."""
+    svc = RebindService()
+    try:
+        proc = test_attach.start_attach(svc.proc.pid, "--global-reads")
+        test_attach.wait_attached(proc)
+        during = svc.semaphore()
+        proc.kill()
+        proc.communicate(timeout=30)
+        deadline = time.time() + 5
+        while svc.semaphore() != 0 and time.time() < deadline:
+            time.sleep(0.05)
+        assert during == 1 and svc.semaphore() == 0, \
+            "semaphore %d while attached, %d after pyrace was killed" % (during, svc.semaphore())
+    finally:
+        svc.stop()
+
+
 def test_attach_without_mode_misses_read():
     svc = RebindService()
     try:
@@ -186,6 +205,8 @@ def test_no_reads_conflict():
 CASES = [
     ("global: attach --global-reads: line semaphore 0 -> 1 -> 0, race on CELLS, nothing left",
      test_attach_semaphore_restored),
+    ("global: attach --global-reads, pyrace SIGKILLed: the line semaphore is back to 0",
+     test_semaphore_restored_when_pyrace_killed),
     ("global: attach without --global-reads: semaphore untouched, specialised read missed",
      test_attach_without_mode_misses_read),
     ("global: run without --global-reads misses the specialised read", test_run_without_mode_misses_read),

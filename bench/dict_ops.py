@@ -7,6 +7,7 @@ import threading
 import time
 
 WATCHED = {}
+FLAG = True
 LOCK = threading.Lock()
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 200_000
 
@@ -43,13 +44,27 @@ def with_lock(n):
             pass
 
 
+def global_read(n):
+    # LOAD_GLOBAL_MODULE once warm: invisible to pyrace unless --global-reads
+    for _ in range(n):
+        FLAG
+
+
+def local_arith(n):
+    # no dict, no global: what --global-reads costs code pyrace has no interest in
+    x = 0
+    for i in range(n):
+        x = (x + i) & 0xFFFF
+
+
 def empty_loop(n):
     for _ in range(n):
         pass
 
 
 def main():
-    cases = [store_watched, store_unwatched, lookup_watched, lookup_unwatched, with_lock]
+    cases = [store_watched, store_unwatched, lookup_watched, lookup_unwatched, with_lock,
+             global_read, local_arith]
     base = min(_timed(empty_loop) for _ in range(3))
     for case in cases:
         best = min(_timed(case) for _ in range(3))

@@ -56,6 +56,7 @@ def main():
         untraced, _ = run_micro(args.python, False, args.n, workdir)
         traced, stats = run_micro(args.python, True, args.n, workdir)
         no_reads, _ = run_micro(args.python, True, args.n, workdir, options=["--no-reads"])
+        global_reads, _ = run_micro(args.python, True, args.n, workdir, options=["--global-reads"])
         floor = {}
         if os.access(FLOOR, os.X_OK):
             floor, _ = run_micro(args.python, False, args.n, workdir, floor=True)
@@ -66,23 +67,27 @@ def main():
         demo_traced = wall([os.path.join(ROOT, "pyrace"), "run", "--"] + demo, args.repeat)
         demo_no_reads = wall([os.path.join(ROOT, "pyrace"), "run", "--no-reads", "--"] + demo,
                              args.repeat)
+        demo_global_reads = wall([os.path.join(ROOT, "pyrace"), "run", "--global-reads", "--"] + demo,
+                                 args.repeat)
     print("pyrace benchmarks on %s (%s)" % (args.python, os.uname().release))
     print("floor: an empty BPF program on the same probe points (bench/floor.bpf.c)")
     print("no-reads: pyrace run --no-reads (writes and synchronisation only)")
-    print("%-18s %12s %12s %12s %9s %9s %12s %9s" % ("case", "untraced", "floor", "pyrace",
-                                                    "/untraced", "/floor", "no-reads",
-                                                    "/untraced"))
+    print("global-reads: pyrace run --global-reads (the target runs unspecialised)")
+    print("%-18s %12s %12s %12s %9s %9s %12s %9s %12s %9s" % (
+        "case", "untraced", "floor", "pyrace", "/untraced", "/floor", "no-reads", "/untraced",
+        "global-reads", "/untraced"))
     nan = float("nan")
     for name, base in untraced.items():
         t = traced.get(name, nan)
         f = floor.get(name, nan)
         r = no_reads.get(name, nan)
-        print("%-18s %9.1f ns %9.1f ns %9.1f ns %8.1fx %8.2fx %9.1f ns %8.1fx" % (
+        g = global_reads.get(name, nan)
+        print("%-18s %9.1f ns %9.1f ns %9.1f ns %8.1fx %8.2fx %9.1f ns %8.1fx %9.1f ns %8.1fx" % (
             name, base, f, t, t / base if base > 0 else nan, t / f if f > 0 else nan,
-            r, r / base if base > 0 else nan))
-    print("%-18s %10.3f s %12s %10.3f s %8.1fx %22s %8.1fx" % (
+            r, r / base if base > 0 else nan, g, g / base if base > 0 else nan))
+    print("%-18s %10.3f s %12s %10.3f s %8.1fx %22s %8.1fx %22s %8.1fx" % (
         "demo (wall)", demo_untraced, "", demo_traced, demo_traced / demo_untraced, "",
-        demo_no_reads / demo_untraced))
+        demo_no_reads / demo_untraced, "", demo_global_reads / demo_untraced))
     print("micro run under pyrace: %d events, %d lost" % (stats["events"], stats["lost_events"]))
     return 0
 

@@ -100,6 +100,8 @@ static int trace_roots(struct session *s, const pid_t *pids, size_t npids)
 int record_attach(const pid_t *pids, size_t npids, double duration_s,
 		  const struct record_options *opts)
 {
+	if (record_check_modes(opts))
+		return 1;
 	for (size_t i = 0; i < npids; i++)
 		if (check_exists(pids[i]))
 			return 1;

@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "global_reads.h"
 #include "live_walk.h"
 #include "trace_format.h"
 
@@ -91,6 +92,13 @@ static struct probes *probes_for(struct session *s, pid_t pid, char *why, size_t
 		interp_skip_reads(in);
 	if (st == INTERP_OK)
 		in->nested_depth = s->opts->nested_depth;
+	if (st == INTERP_OK && s->opts->global_reads &&
+	    interp_enable_global_reads(in, why, whylen)) {
+		free(in);
+		free(ld_path);
+		*status = 2;
+		return NULL;
+	}
 	if (st != INTERP_OK) {
 		if (st == INTERP_NOT_PYTHON || st == INTERP_NOT_ELF)
 			snprintf(why, whylen, "%s is not a CPython process", exe);

@@ -29,7 +29,7 @@ static void attach_usage(FILE *out)
 	    "  --duration S         detach after S seconds\n"
 	    "  -o, --output FILE    keep the trace in FILE (for pyrace analyze)\n"
 	    "  --debug-dir DIR      where build-id debug files live (default "
-	    "/usr/lib/debug)\n" NO_READS_HELP);
+	    "/usr/lib/debug)\n" NO_READS_HELP GLOBAL_READS_HELP);
 	fputs(OUTPUT_OPTIONS_HELP, out);
 	fprintf(out,
 		"  -h, --help           this text\n\n"
@@ -49,12 +49,13 @@ static int attach(int argc, char **argv, struct output_options *out)
 	    {"output", required_argument, NULL, 'o'},
 	    {"debug-dir", required_argument, NULL, 'd'},
 	    {"no-reads", no_argument, NULL, OPT_NO_READS},
+	    {"global-reads", no_argument, NULL, OPT_GLOBAL_READS},
 	    {"nested-depth", required_argument, NULL, OPT_NESTED_DEPTH},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
 	const char *output = NULL, *debug_dir = "/usr/lib/debug";
-	int no_reads = 0, nested_depth = 1;
+	int no_reads = 0, nested_depth = 1, global_reads = 0;
 	pid_t pids[PYRACE_MAX_PIDS];
 	size_t npids = 0;
 	int children = 0;
@@ -92,6 +93,9 @@ static int attach(int argc, char **argv, struct output_options *out)
 			break;
 		case OPT_NO_READS:
 			no_reads = 1;
+			break;
+		case OPT_GLOBAL_READS:
+			global_reads = 1;
 			break;
 		case OPT_NESTED_DEPTH: {
 			char *end;
@@ -134,6 +138,7 @@ static int attach(int argc, char **argv, struct output_options *out)
 	struct record_options ro = {.trace_path = output,
 				    .debug_dir = debug_dir,
 				    .no_reads = no_reads,
+				    .global_reads = global_reads,
 				    .nested_depth = nested_depth,
 				    .children = children};
 	int rc = record_attach(pids, npids, duration, &ro);

@@ -25,6 +25,9 @@ static void record_usage(FILE *out)
 	    "  --no-reads        record writes and synchronisation only: cheaper, but only\n"
 	    "                    write-write races can be found\n"
 	    "  --nested-depth N  watch dicts stored in watched dicts N levels deep (default 1)\n"
+	    "  --global-reads    also see reads of globals by specialised code (LOAD_GLOBAL):\n"
+	    "                    runs the target unspecialised while attached (slower; needs\n"
+	    "                    USDT probes, as Debian's python3.11 has)\n"
 	    "  -h, --help        this text\n\n"
 	    "Exit status: 0 trace written, 1 usage or environment error, 2 the command could\n"
 	    "not be traced (it still runs).\n");
@@ -40,12 +43,13 @@ int cmd_record(int argc, char **argv)
 	    {"duration", required_argument, NULL, 'D'},
 	    {"debug-dir", required_argument, NULL, 'd'},
 	    {"no-reads", no_argument, NULL, OPT_NO_READS},
+	    {"global-reads", no_argument, NULL, OPT_GLOBAL_READS},
 	    {"nested-depth", required_argument, NULL, OPT_NESTED_DEPTH},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
 	const char *output = NULL, *debug_dir = "/usr/lib/debug";
-	int no_reads = 0, nested_depth = 1;
+	int no_reads = 0, nested_depth = 1, global_reads = 0;
 	pid_t pids[PYRACE_MAX_PIDS];
 	size_t npids = 0;
 	int children = 0;
@@ -79,6 +83,9 @@ int cmd_record(int argc, char **argv)
 		case OPT_NO_READS:
 			no_reads = 1;
 			break;
+		case OPT_GLOBAL_READS:
+			global_reads = 1;
+			break;
 		case OPT_NESTED_DEPTH: {
 			char *end;
 			long n = strtol(optarg, &end, 10);
@@ -109,6 +116,7 @@ int cmd_record(int argc, char **argv)
 	struct record_options ro = {.trace_path = output,
 				    .debug_dir = debug_dir,
 				    .no_reads = no_reads,
+				    .global_reads = global_reads,
 				    .nested_depth = nested_depth,
 				    .children = children};
 	if (npids)

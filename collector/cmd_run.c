@@ -19,7 +19,7 @@ static void run_usage(FILE *out)
 	    "to its end and prints the races found on stderr.\n\n"
 	    "  -o, --output FILE    keep the trace in FILE (for pyrace analyze)\n"
 	    "  --debug-dir DIR      where build-id debug files live (default "
-	    "/usr/lib/debug)\n" NO_READS_HELP);
+	    "/usr/lib/debug)\n" NO_READS_HELP GLOBAL_READS_HELP);
 	fputs(OUTPUT_OPTIONS_HELP, out);
 	fprintf(
 	    out,
@@ -37,12 +37,13 @@ static int run(int argc, char **argv, struct output_options *out)
 	    {"output", required_argument, NULL, 'o'},
 	    {"debug-dir", required_argument, NULL, 'd'},
 	    {"no-reads", no_argument, NULL, OPT_NO_READS},
+	    {"global-reads", no_argument, NULL, OPT_GLOBAL_READS},
 	    {"nested-depth", required_argument, NULL, OPT_NESTED_DEPTH},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
 	const char *output = NULL, *debug_dir = "/usr/lib/debug";
-	int no_reads = 0, nested_depth = 1;
+	int no_reads = 0, nested_depth = 1, global_reads = 0;
 	int opt;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "+o:h", options, NULL)) != -1) {
@@ -60,6 +61,9 @@ static int run(int argc, char **argv, struct output_options *out)
 			break;
 		case OPT_NO_READS:
 			no_reads = 1;
+			break;
+		case OPT_GLOBAL_READS:
+			global_reads = 1;
 			break;
 		case OPT_NESTED_DEPTH: {
 			char *end;
@@ -103,6 +107,7 @@ static int run(int argc, char **argv, struct output_options *out)
 	struct record_options ro = {.trace_path = output,
 				    .debug_dir = debug_dir,
 				    .no_reads = no_reads,
+				    .global_reads = global_reads,
 				    .nested_depth = nested_depth};
 	int rc = record_command(argv + optind, &ro);
 	if (rc == 0)

@@ -61,6 +61,12 @@ enum {
 /* --no-reads, shared by the commands that record */
 #define OPT_NO_READS	 0x4e52
 #define OPT_NESTED_DEPTH 0x4e44
+/* --global-reads (CPython 3.11 with USDT probes) */
+#define OPT_GLOBAL_READS 0x4752
+#define GLOBAL_READS_HELP                                                                          \
+	"  --global-reads       also see reads of globals by specialised code (LOAD_GLOBAL):\n"    \
+	"                       runs the target unspecialised while attached (slower; needs an\n"  \
+	"                       interpreter with USDT probes, such as Debian's python3.11)\n"
 #define NO_READS_HELP                                                                              \
 	"  --no-reads           record writes and synchronisation only: cheaper, but only\n"       \
 	"                       write-write races can be found\n"                                  \

@@ -28,6 +28,9 @@ struct probe_process {
 	size_t nmulti;
 	struct bpf_link *links[MAX_LINKS]; /* per-probe perf links, on older kernels */
 	size_t nlinks;
+	/* --global-reads: the link holding the `line` semaphore up (uprobe_multi fd, or perf) */
+	int line_fd;
+	struct bpf_link *line_link;
 	size_t attached;
 };
 
@@ -176,6 +179,46 @@ static int attach_each(struct probes *p, struct probe_process *proc, char *why, 
 	return 0;
 }
 
+/* --global-reads: a uprobe with the `line` probe's semaphore as its reference counter (at a site
+ * that never runs, see symbolizer/global_reads.c), so that the kernel increments the semaphore in
+ * this process now and decrements it when the link goes (at detach, or if pyrace dies): pyrace
+ * itself writes nothing into the target. */
+static int attach_line(struct probes *p, struct probe_process *proc, char *why, size_t whylen)
+{
+	const struct usdt_probe *lp = &p->in->line_probe;
+	struct bpf_program *prog = p->skel->progs.line_semaphore;
+	int err = 0;
+	if (p->multi) {
+		uint64_t offset = p->in->semaphore_site, ref_ctr = lp->sem_offset;
+		struct uprobe_multi_attr attr;
+		memset(&attr, 0, sizeof(attr));
+		attr.prog_fd = (uint32_t)bpf_program__fd(prog);
+		attr.attach_type = PYRACE_BPF_TRACE_UPROBE_MULTI;
+		attr.path = (uint64_t)(uintptr_t)p->in->core;
+		attr.offsets = (uint64_t)(uintptr_t)&offset;
+		attr.ref_ctr_offsets = (uint64_t)(uintptr_t)&ref_ctr;
+		attr.cnt = 1;
+		attr.pid = (uint32_t)proc->pid;
+		int fd = (int)syscall(__NR_bpf, PYRACE_BPF_LINK_CREATE, &attr, sizeof(attr));
+		if (fd < 0)
+			err = errno;
+		else
+			proc->line_fd = fd;
+	} else {
+		LIBBPF_OPTS(bpf_uprobe_opts, opts, .ref_ctr_offset = lp->sem_offset);
+		proc->line_link = bpf_program__attach_uprobe_opts(prog, proc->pid, p->in->core,
+								  p->in->semaphore_site, &opts);
+		if (!proc->line_link)
+			err = errno;
+	}
+	if (err)
+		snprintf(why, whylen,
+			 "--global-reads: cannot attach the python:line semaphore's uprobe (at %s "
+			 "in %s): %s",
+			 p->in->semaphore_site_name, p->in->core, strerror(err));
+	return -err;
+}
+
 /* Opens and loads the programs; with `multi`, for uprobe_multi links. */
 static int load(struct probes *p, const struct interp_info *in, int stop_at_finalize, int multi)
 {
@@ -205,6 +248,12 @@ static int load(struct probes *p, const struct interp_info *in, int stop_at_fina
 
 static void close_links(struct probe_process *proc)
 {
+	/* the kernel lowers the semaphore as the link's uprobe goes */
+	if (proc->line_fd > 0)
+		close(proc->line_fd);
+	bpf_link__destroy(proc->line_link);
+	proc->line_fd = 0;
+	proc->line_link = NULL;
 	for (size_t i = 0; i < proc->nmulti; i++)
 		close(proc->multi_fds[i]);
 	for (size_t i = 0; i < proc->nlinks; i++)
@@ -284,6 +333,8 @@ int probes_add_process(struct probes *p, pid_t pid, char *why, size_t whylen, in
 		if (!err)
 			err = attach_each(p, proc, why, whylen);
 	}
+	if (!err && p->in->global_reads)
+		err = attach_line(p, proc, why, whylen);
 	if (err) {
 		close_links(proc);
 		explain(err, why, whylen, not_permitted);

@@ -12,6 +12,7 @@
 #include <bpf/libbpf.h>
 
 #include "consumer.h"
+#include "global_reads.h"
 #include "launcher.h"
 #include "probes.h"
 #include "status_line.h"
@@ -58,6 +59,16 @@ static int wait_untraced(pid_t pid)
 	return status;
 }
 
+int record_check_modes(const struct record_options *opts)
+{
+	if (opts->global_reads && opts->no_reads) {
+		fprintf(stderr,
+			"pyrace: --global-reads records reads, --no-reads none: choose one\n");
+		return 1;
+	}
+	return 0;
+}
+
 void record_write_target(struct trace_writer *w, pid_t pid, const struct interp_info *in,
 			 char *const argv[])
 {
@@ -74,9 +85,10 @@ void record_write_target(struct trace_writer *w, pid_t pid, const struct interp_
 		trace_put_str(&b, argv[i]);
 	if (!b.error)
 		trace_writer_record(w, TREC_TARGET, b.data, (uint32_t)b.len);
-	if (in->no_reads) {
+	if (in->no_reads || in->global_reads) {
 		trace_buf_reset(&b);
-		trace_put_u32(&b, TMODE_NO_READS);
+		trace_put_u32(&b, (in->no_reads ? TMODE_NO_READS : 0) |
+				      (in->global_reads ? TMODE_GLOBAL_READS : 0));
 		if (!b.error)
 			trace_writer_record(w, TREC_MODE, b.data, (uint32_t)b.len);
 	}
@@ -150,6 +162,8 @@ static int run_untraced(struct launch *l, const char *why)
 
 int record_command(char *const argv[], const struct record_options *opts)
 {
+	if (record_check_modes(opts))
+		return 1;
 	struct launch l;
 	switch (launch_until_python(argv, opts->debug_dir, &l)) {
 	case LAUNCH_NOT_FOUND:
@@ -183,8 +197,12 @@ int record_command(char *const argv[], const struct record_options *opts)
 	if (opts->no_reads)
 		interp_skip_reads(&l.interp);
 	l.interp.nested_depth = opts->nested_depth;
-	record_write_target(w, l.pid, &l.interp, argv);
 	char why[512];
+	if (opts->global_reads && interp_enable_global_reads(&l.interp, why, sizeof(why))) {
+		trace_writer_close(w);
+		return run_untraced(&l, why);
+	}
+	record_write_target(w, l.pid, &l.interp, argv);
 	int not_permitted;
 	struct probes *probes =
 	    probes_attach(&l.interp, l.pid, 1, why, sizeof(why), &not_permitted);

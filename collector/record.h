@@ -16,6 +16,8 @@ struct record_options {
 	const char *debug_dir;
 	int no_reads;	  /* --no-reads: writes and synchronisation only */
 	int nested_depth; /* --nested-depth N (default 1) */
+	int global_reads; /* --global-reads: LOAD_GLOBAL unspecialised, through the line semaphore
+			   */
 	int children;	  /* attach: follow every process the targets fork or execute */
 };
 
@@ -42,6 +44,9 @@ int record_finish(struct consumer *c, struct probes *const *probes, size_t nprob
 		  struct trace_writer *w, struct trace_stats *stats, double start,
 		  const char *path);
 double record_now(void);
+
+/* Options that exclude each other: one line on stderr and 1, else 0. */
+int record_check_modes(const struct record_options *opts);
 
 /* Checks that BPF programs can be loaded here; prints one line and returns 1 if not. */
 int record_check_privileges(void);

@@ -35,6 +35,8 @@ enum trace_record_type {
 
 enum trace_mode_flags {
 	TMODE_NO_READS = 1, /* reads were not recorded: only write-write races can be found */
+	/* --global-reads: the target ran unspecialised, so every LOAD_GLOBAL was a dict lookup */
+	TMODE_GLOBAL_READS = 2,
 };
 
 /* Addresses in a trace carry the number of their process (TREC_PROCESS) above bit 48: user-space

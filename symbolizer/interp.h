@@ -8,6 +8,7 @@
 #include "events.h"
 
 #include "probe_tables.h"
+#include "usdt_notes.h"
 
 /* Where an argument the probe's program reads is, at the probed instruction (from DWARF). */
 struct probe_arg {
@@ -109,6 +110,12 @@ struct interp_info {
 	int no_reads;	  /* read probes left out (pyrace --no-reads) */
 	int nested_depth; /* levels of dicts in watched dicts that are watched too (--nested-depth)
 			   */
+	/* --global-reads: the USDT `line` probe whose semaphore the kernel raises while attached */
+	int global_reads;
+	struct usdt_probe line_probe;
+	/* where the uprobe holding the semaphore goes (file offset in `core`), and its name */
+	uint64_t semaphore_site;
+	char semaphore_site_name[64];
 };
 
 /* Inspects `exe` (with `ld_library_path` from the target's environment, may be NULL) and fills

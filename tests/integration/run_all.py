@@ -133,6 +133,21 @@ def header_lines(program):
         yield line[1:].strip()
 
 
+def parse_options(program):
+    """The pyrace options of a program's `# options:` header line (e.g. --global-reads)."""
+    for body in header_lines(program):
+        if body.startswith("options:"):
+            return body[len("options:"):].split()
+    return []
+
+
+def refused_mode(result, options):
+    """--global-reads under an interpreter without USDT probes: refused in one line, exit 2."""
+    line = single_line(result.stderr)
+    return ("--global-reads" in options and result.returncode == EXIT_SETUP and line is not None
+            and "--global-reads is not possible" in line)
+
+
 def parse_expect_deadlocks(program):
     """The cycles a program's `# expect-deadlock:` lines name, each a frozenset of lock names."""
     expected = set()
@@ -396,7 +411,11 @@ def program_case(program, interpreter):
         except FileNotFoundError:
             pass
         trace = json_path[:-5] + ".trace"
-        result = run([PYRACE, "run", "-o", trace, "--json", json_path, "--", interpreter, program])
+        options = parse_options(program)
+        result = run([PYRACE, "run"] + options + ["-o", trace, "--json", json_path, "--", interpreter,
+                                                  program])
+        if options and interpreter != SYSTEM_PYTHON and refused_mode(result, options):
+            return
         problems = []
         want_status = EXIT_RACES if expected or expected_deadlocks else EXIT_OK
         if result.timed_out:
@@ -1356,11 +1375,12 @@ def attach_cases():
 
     import test_faults
     import test_children
+    import test_global_reads
     import test_html
     import test_manners
 
     cases = (test_attach.CASES + test_faults.CASES + test_children.CASES + test_html.CASES
-             + test_manners.CASES)
+             + test_manners.CASES + test_global_reads.CASES)
     return [(name, wrap(fn)) for name, fn in cases]
 
 

@@ -241,6 +241,7 @@ static int trace_with(struct session *s, struct traced *t, struct probes *p, int
 			t->pid);
 	t->modules = sd.modules;
 	t->dicts = sd.dicts;
+	t->containers = sd.containers;
 	return 0;
 }
 

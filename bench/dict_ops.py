@@ -1,4 +1,5 @@
-"""Microbenchmark: ns per operation for dict stores, lookups and lock round trips.
+"""Microbenchmark: ns per operation for dict stores, lookups, list and set operations and lock
+round trips.
 
 Prints one line per case: `case ns_per_op`. Run it untraced and under pyrace; bench/run.py
 computes the ratios."""
@@ -8,6 +9,8 @@ import time
 
 WATCHED = {}
 FLAG = True
+ITEMS = [1, 2]
+SEEN = set()
 LOCK = threading.Lock()
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 200_000
 
@@ -37,6 +40,39 @@ def lookup_unwatched(n):
         d["k"]
 
 
+def list_append_unwatched(n):
+    # specialised: the eval loop appends inline and calls out only to grow the list
+    items = []
+    for i in range(n):
+        items.append(i)
+
+
+def list_iter_unwatched(n):
+    items = [1, 2]
+    for _ in range(n):
+        for _ in items:
+            pass
+
+
+def list_iter_watched(n):
+    items = ITEMS
+    for _ in range(n):
+        for _ in items:
+            pass
+
+
+def set_add_unwatched(n):
+    seen = set()
+    for _ in range(n):
+        seen.add("k")
+
+
+def set_add_watched(n):
+    seen = SEEN
+    for _ in range(n):
+        seen.add("k")
+
+
 def with_lock(n):
     lock = LOCK
     for _ in range(n):
@@ -63,8 +99,9 @@ def empty_loop(n):
 
 
 def main():
-    cases = [store_watched, store_unwatched, lookup_watched, lookup_unwatched, with_lock,
-             global_read, local_arith]
+    cases = [store_watched, store_unwatched, lookup_watched, lookup_unwatched,
+             list_append_unwatched, list_iter_unwatched, list_iter_watched, set_add_unwatched,
+             set_add_watched, with_lock, global_read, local_arith]
     base = min(_timed(empty_loop) for _ in range(3))
     for case in cases:
         best = min(_timed(case) for _ in range(3))

@@ -57,6 +57,8 @@ enum pyrace_watch_kind {
 				key = its key there */
 	PYWATCH_REGISTRY,    /* kernel only: a weak-value registry's dict, whose stores are
 				PYSYNC_REGISTRY_INSERT events and whose other accesses are ignored */
+	PYWATCH_GLOBAL_LIST, /* a list bound to a module global; aux, key as PYWATCH_GLOBAL_DICT */
+	PYWATCH_GLOBAL_SET,  /* a set bound to a module global; aux, key as PYWATCH_GLOBAL_DICT */
 };
 
 /* Key of the kernel's watched set: a dict of one process. */
@@ -150,6 +152,9 @@ struct pyrace_layout {
 	__u32 dictview_dict;   /* _PyDictViewObject.dv_dict */
 	__u32 weakref_object;  /* PyWeakReference.wr_object */
 	__u32 owner_cstack;    /* frame owner value of C-stack shim frames, 0xff if none */
+	__u32 reserved_align;
+	__u64 list_type_addr; /* PyList_Type, link-time; 0: lists are never watched */
+	__u64 set_type_addr;  /* PySet_Type, link-time; 0: sets are never watched */
 };
 
 #endif

@@ -355,12 +355,36 @@ static __always_inline void emit_access(struct pt_regs *ctx, __u8 op, __u64 dict
 	remember_access(dict, key);
 }
 
-/* A store into a module dict of a dict value makes that dict watched too. */
+#define PY_TPFLAGS_LIST_SUBCLASS (1UL << 25)
+
+/* What a value bound to a global becomes when watched: a dict, a list or a set (exact type:
+ * set subclasses have no type flag to tell them by), or nothing. */
+static __always_inline __u8 global_watch_kind(__u64 value, __u64 bias)
+{
+	__u64 type = read_u64(value + L.obj_type);
+	if (!type)
+		return 0;
+	if (type == bias + L.dict_type_addr)
+		return PYWATCH_GLOBAL_DICT;
+	if (L.list_type_addr && type == bias + L.list_type_addr)
+		return PYWATCH_GLOBAL_LIST;
+	if (L.set_type_addr && type == bias + L.set_type_addr)
+		return PYWATCH_GLOBAL_SET;
+	__u64 flags = read_u64(type + L.type_flags);
+	if (flags & PY_TPFLAGS_DICT_SUBCLASS)
+		return PYWATCH_GLOBAL_DICT;
+	if (L.list_type_addr && (flags & PY_TPFLAGS_LIST_SUBCLASS))
+		return PYWATCH_GLOBAL_LIST;
+	return 0;
+}
+
+/* A store into a module dict of a dict, list or set value makes that object watched too. */
 static __always_inline void watch_global_dict(struct pt_regs *ctx, __u64 module_dict, __u64 name,
 					      __u64 value)
 {
 	__u64 bias = load_bias(ctx);
-	if (!value || !is_dict(value, bias))
+	__u8 kind = value ? global_watch_kind(value, bias) : 0;
+	if (!kind)
 		return;
 	/* __builtins__, __annotations__ ...: interpreter plumbing, not program state */
 	char head[2] = {};
@@ -368,11 +392,11 @@ static __always_inline void watch_global_dict(struct pt_regs *ctx, __u64 module_
 	    bpf_probe_read_user(head, 2, (void *)(name + L.str_ascii_data)) == 0 &&
 	    head[0] == '_' && head[1] == '_')
 		return;
-	struct watch_info info = {.kind = PYWATCH_GLOBAL_DICT, .depth = 1};
+	struct watch_info info = {.kind = kind, .depth = 1};
 	struct pyrace_watch_key k = watch_key(value);
 	if (bpf_map_update_elem(&watched, &k, &info, BPF_NOEXIST))
 		return;
-	struct pyrace_event *e = new_event(PYEV_WATCH, PYWATCH_GLOBAL_DICT);
+	struct pyrace_event *e = new_event(PYEV_WATCH, kind);
 	if (!e)
 		return;
 	e->obj = value;
@@ -578,6 +602,115 @@ int BPF_KPROBE(dict_dealloc, __u64 dict)
 		return 0;
 	e->obj = dict;
 	submit(e);
+	return 0;
+}
+
+/* ---- lists and sets bound to globals ----
+ * Every list and set operation of the program passes through these: anything not watched costs
+ * the one map lookup of watched_as. A list is one variable (indices shift under inserts and
+ * pops, so an index names no stable element); a set's elements are keys, like a dict's. */
+
+static __always_inline struct watch_info *watched_as(__u64 obj, __u8 kind)
+{
+	struct watch_info *w = watch_entry(obj);
+	return w && w->kind == kind ? w : NULL;
+}
+
+static __always_inline int on_list(struct pt_regs *ctx, __u8 op, __u64 list)
+{
+	if (watched_as(list, PYWATCH_GLOBAL_LIST))
+		emit_access(ctx, op, list, 0, 0, 0);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(list_write, __u64 list)
+{
+	return on_list(ctx, PYOP_WRITE, list);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(list_read, __u64 list)
+{
+	return on_list(ctx, PYOP_READ, list);
+}
+
+/* list_extend(self, iterable): `L += x`, `L.extend(x)`, and list(L) / sorted(L), whose source
+ * list is copied without an iterator, so its read is seen only here. */
+SEC("uprobe")
+int BPF_KPROBE(list_extend, __u64 list, __u64 iterable)
+{
+	on_list(ctx, PYOP_WRITE, list);
+	if (record_reads)
+		on_list(ctx, PYOP_READ, iterable);
+	return 0;
+}
+
+/* A set element is identified like a dict key: str by hash, small int by value. Other elements
+ * carry no hash the probe can read (the set computes it inside the inlined lookup): they are
+ * told apart by type only, so two different tuples are one element, which may over-report. */
+static __always_inline int on_set_key(struct pt_regs *ctx, __u8 op, __u64 set, __u64 key)
+{
+	if (!watched_as(set, PYWATCH_GLOBAL_SET))
+		return 0;
+	__u64 bias = load_bias(ctx);
+	__u64 type_id = key && !key_is_plain(key, bias) ? read_u64(key + L.obj_type) : 0;
+	emit_access(ctx, op, set, key, type_id, 0);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(set_add, __u64 set, __u64 key)
+{
+	return on_set_key(ctx, PYOP_WRITE, set, key);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(set_discard, __u64 set, __u64 key)
+{
+	return on_set_key(ctx, PYOP_DELETE, set, key);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(set_contains, __u64 set, __u64 key)
+{
+	return on_set_key(ctx, PYOP_READ, set, key);
+}
+
+static __always_inline int on_set_whole(struct pt_regs *ctx, __u8 op, __u64 set)
+{
+	if (watched_as(set, PYWATCH_GLOBAL_SET))
+		emit_access(ctx, op, set, 0, 0, 0);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(set_clear, __u64 set)
+{
+	return on_set_whole(ctx, PYOP_CLEAR, set);
+}
+
+/* the element removed is chosen inside: a write of the whole set */
+SEC("uprobe")
+int BPF_KPROBE(set_pop, __u64 set)
+{
+	return on_set_whole(ctx, PYOP_POPITEM, set);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(set_iterate, __u64 set)
+{
+	return on_set_whole(ctx, PYOP_ITERATE, set);
+}
+
+/* set_update_internal(so, other): update(), |=, and every new set made from another (copy(),
+ * set(S), S | T), which reads `other` by walking its table, with no iterator to see. */
+SEC("uprobe")
+int BPF_KPROBE(set_update, __u64 set, __u64 other)
+{
+	on_set_whole(ctx, PYOP_UPDATE, set);
+	if (record_reads)
+		on_set_whole(ctx, PYOP_ITERATE, other);
 	return 0;
 }
 

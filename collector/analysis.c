@@ -233,6 +233,20 @@ static const char *key_type(const struct hb_shadow *s)
 	return s->key_kind == PYKEY_STR ? "str" : s->key_kind == PYKEY_INT ? "int" : "object";
 }
 
+/* Set elements other than str and small int are told apart by type only (the probe sees no
+ * hash of theirs): `<tuple>`, with no number that would change from run to run. */
+static const char *element_text(struct analysis *a, const struct hb_shadow *s)
+{
+	if (s->key_kind == PYKEY_STR || s->key_kind == PYKEY_INT)
+		return key_text(a, s);
+	return own_printf(a, "<%s>", s->key_text && *s->key_text ? s->key_text : "object");
+}
+
+static int is_whole_set_op(uint8_t op)
+{
+	return op == PYOP_CLEAR || op == PYOP_UPDATE || op == PYOP_POPITEM || op == PYOP_ITERATE;
+}
+
 static const char *lock_name(struct analysis *a, uint32_t lock)
 {
 	const struct hb_lock *l = &a->hb.locks[lock];
@@ -561,6 +575,19 @@ static void build_report(struct analysis *a)
 			    (struct report_variable){.module = v->module,
 						     .name = s && s->key_text ? s->key_text : "*",
 						     .container = "global"};
+		} else if (v->kind == HB_VAR_GLOBAL_LIST) {
+			out->variable = (struct report_variable){
+			    .module = v->module, .name = v->name, .container = "list"};
+		} else if (v->kind == HB_VAR_GLOBAL_SET) {
+			/* a whole-set operation (clear, iteration) is named after the set alone */
+			int whole =
+			    is_whole_set_op(h->current.op) || is_whole_set_op(h->previous.op);
+			out->variable =
+			    (struct report_variable){.module = v->module,
+						     .name = v->name,
+						     .container = "set",
+						     .key = s && !whole ? element_text(a, s) : NULL,
+						     .key_type = s && !whole ? key_type(s) : NULL};
 		} else {
 			out->variable =
 			    (struct report_variable){.module = v->module,

@@ -64,9 +64,10 @@ static void say_attached(const struct session *s, double duration_s)
 	const struct interp_info *in = probes_interp(first->probes);
 	if (s->nprocs == 1 && !s->tree) {
 		fprintf(stderr,
-			"pyrace: attached to %d (%s, CPython %s): %zu modules, %zu global dicts; "
-			"stop with Ctrl-C%s\n",
-			first->pid, in->exe, in->version, first->modules, first->dicts, until);
+			"pyrace: attached to %d (%s, CPython %s): %zu modules, %zu global dicts, "
+			"%zu global lists and sets; stop with Ctrl-C%s\n",
+			first->pid, in->exe, in->version, first->modules, first->dicts,
+			first->containers, until);
 		return;
 	}
 	size_t traced = 0;
@@ -76,8 +77,9 @@ static void say_attached(const struct session *s, double duration_s)
 			continue;
 		in = probes_interp(t->probes);
 		fprintf(stderr,
-			"pyrace: process %d (%s, CPython %s): %zu modules, %zu global dicts\n",
-			t->pid, in->exe, in->version, t->modules, t->dicts);
+			"pyrace: process %d (%s, CPython %s): %zu modules, %zu global dicts, %zu "
+			"global lists and sets\n",
+			t->pid, in->exe, in->version, t->modules, t->dicts, t->containers);
 		traced++;
 	}
 	fprintf(stderr, "pyrace: attached to %zu %s%s; stop with Ctrl-C%s\n", traced,

@@ -137,6 +137,7 @@ struct seed {
 	pid_t pid;
 	uint16_t number;
 	size_t modules, dicts;
+	size_t containers; /* lists and sets bound to globals */
 };
 
 /* A watch that happened before we attached: into the kernel's set and into the trace, in that
@@ -172,6 +173,14 @@ static void seed_global_dict(void *ctx, uint64_t dict, uint64_t module_dict, con
 	struct seed *s = ctx;
 	seed_watch(s, dict, module_dict, PYWATCH_GLOBAL_DICT, name);
 	s->dicts++;
+}
+
+static void seed_global_object(void *ctx, uint64_t obj, uint64_t module_dict, const char *name,
+			       int kind)
+{
+	struct seed *s = ctx;
+	seed_watch(s, obj, module_dict, kind, name);
+	s->containers++;
 }
 
 static struct traced *add_traced(struct session *s, pid_t pid, pid_t ppid, int root)
@@ -232,7 +241,7 @@ static int trace_with(struct session *s, struct traced *t, struct probes *p, int
 		return 0;
 	uint64_t bias;
 	struct seed sd = {.probes = p, .writer = s->w, .pid = t->pid, .number = number};
-	struct live_walk_visitor visitor = {&sd, seed_module, seed_global_dict};
+	struct live_walk_visitor visitor = {&sd, seed_module, seed_global_dict, seed_global_object};
 	if (live_core_bias(t->pid, in, &bias) || live_walk_modules(t->pid, in, bias, &visitor) < 0)
 		fprintf(stderr,
 			"pyrace: warning: could not read sys.modules of process %d: "
@@ -240,6 +249,7 @@ static int trace_with(struct session *s, struct traced *t, struct probes *p, int
 			t->pid);
 	t->modules = sd.modules;
 	t->dicts = sd.dicts;
+	t->containers = sd.containers;
 	return 0;
 }
 

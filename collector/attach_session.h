@@ -29,6 +29,7 @@ struct traced {
 	int root;	       /* given with -p */
 	int gone;
 	size_t modules, dicts; /* watched when attached */
+	size_t containers;     /* lists and sets bound to globals, watched when attached */
 };
 
 struct session {

@@ -144,6 +144,8 @@ static void print_probe_table(const struct interp_info *in)
 		if (p->ninlined_uncovered)
 			snprintf(status, sizeof(status), "%sinlined x%zu (not traced yet)",
 				 p->found ? "ok + " : "", p->ninlined_uncovered);
+		else if (!p->found && probe_spec_optional(p->spec))
+			snprintf(status, sizeof(status), "not in this build (another row sees it)");
 		else
 			snprintf(status, sizeof(status), "%s",
 				 p->found ? (p->spec->is_return ? "ok (return)" : "ok")
@@ -155,6 +157,18 @@ static void print_probe_table(const struct interp_info *in)
 	}
 }
 
+/* Operations the interpreter does inline: their event class is probed, yet these stay unseen. */
+static void print_unseen(const struct interp_info *in)
+{
+	size_t n;
+	const struct unseen_op *ops = unseen_ops_for(in->major, in->minor, &n);
+	if (!n)
+		return;
+	printf("\n  %-20s %-22s %s\n", "event class", "operation", "present but not visible");
+	for (size_t i = 0; i < n; i++)
+		printf("  %-20s %-22s %s\n", ops[i].event_class, ops[i].operation, ops[i].why);
+}
+
 /* The verdict line: can `pyrace run` trace it, and if not, everything that stands in the way. */
 static void print_verdict(const struct interp_info *in, enum interp_status st, const char *why)
 {
@@ -162,7 +176,7 @@ static void print_verdict(const struct interp_info *in, enum interp_status st, c
 	size_t used = 0;
 	for (size_t i = 0; i < in->nprobes && used < sizeof(missing); i++) {
 		const struct probe_point *p = &in->probes[i];
-		if (!p->found && !p->spec->is_return)
+		if (!p->found && !p->spec->is_return && !probe_spec_optional(p->spec))
 			used += (size_t)snprintf(missing + used, sizeof(missing) - used, "%s%s",
 						 used ? ", " : "", p->spec->function);
 	}
@@ -245,8 +259,9 @@ static int interpreter_checks(const char *exe, const char *ld_path, const char *
 	size_t missing = 0;
 	if (in->table) {
 		print_probe_table(in);
+		print_unseen(in);
 		for (size_t i = 0; i < in->nprobes; i++)
-			missing += !in->probes[i].found;
+			missing += !in->probes[i].found && !probe_spec_optional(in->probes[i].spec);
 	}
 	print_verdict(in, st, why);
 	free(in);

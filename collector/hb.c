@@ -625,6 +625,14 @@ static void on_watch(struct hb *h, const struct pyrace_event *e)
 		v.name = nested_name(parent->name, e);
 		v.ignored = parent->ignored;
 		h->watched_dicts++;
+	} else if (e->op == PYWATCH_GLOBAL_LIST || e->op == PYWATCH_GLOBAL_SET) {
+		const struct hb_var *module = var_of(h, e->aux);
+		if (!module)
+			return;
+		v.kind = e->op == PYWATCH_GLOBAL_LIST ? HB_VAR_GLOBAL_LIST : HB_VAR_GLOBAL_SET;
+		v.module = strdup(module->module ? module->module : "?");
+		v.name = text_of(e);
+		v.ignored = module->ignored;
 	} else {
 		const struct hb_var *module = var_of(h, e->aux);
 		if (!module)
@@ -946,6 +954,15 @@ static void on_access(struct hb *h, const struct pyrace_event *e, uint32_t t)
 			remember_whole_read(h, v, &a);
 		}
 		return;
+	}
+	struct pyrace_event element;
+	if (v->kind == HB_VAR_GLOBAL_SET && e->key_kind == PYKEY_STR) {
+		/* set.add and `in` are probed before the set hashes the element, and a str made
+		 * just before (f"user-{n}") has no hash yet: an element is known by its text */
+		memcpy(&element, e, PYRACE_EVENT_HEADER_SIZE);
+		size_t n = e->key_len < PYRACE_KEY_MAX ? e->key_len : PYRACE_KEY_MAX;
+		element.key_id = fnv(0xcbf29ce484222325ull, e->key, n);
+		e = &element;
 	}
 	uint32_t si = shadow_of(h, var, e);
 	if (si == UINT32_MAX)

@@ -86,6 +86,8 @@ struct hb_lock {
 enum hb_var_kind {
 	HB_VAR_MODULE = 1,  /* a module __dict__: keys are the module's globals */
 	HB_VAR_GLOBAL_DICT, /* a dict bound to a module global */
+	HB_VAR_GLOBAL_LIST, /* a list bound to a module global: one variable, no keys */
+	HB_VAR_GLOBAL_SET,  /* a set bound to a module global: its elements are the keys */
 };
 
 /* One incarnation of a watched dict (addresses are reused, incarnations never). */

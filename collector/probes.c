@@ -18,7 +18,7 @@
 #define PYRACE_BPF_TRACE_UPROBE_MULTI	 48
 #define PYRACE_BPF_F_UPROBE_MULTI_RETURN 1
 
-#define MAX_LINKS 64
+#define MAX_LINKS 128
 
 /* The links of one traced process: uprobe_multi takes a single pid, so each process gets its
  * own, which also keeps breakpoints out of every other process that maps the interpreter. */
@@ -104,10 +104,10 @@ static int attach_multi(struct probes *p, struct probe_process *proc, char *why,
 	}
 	for (int module = PROBE_IN_CORE; module <= PROBE_IN_QUEUE; module++) {
 		for (int is_return = 0; is_return <= 1; is_return++) {
-			uint64_t offsets[64], cookies[64];
+			uint64_t offsets[128], cookies[128];
 			uint32_t cnt = 0;
 			const char *path = NULL;
-			for (size_t j = 0; j < in->nprobes && cnt < 64; j++) {
+			for (size_t j = 0; j < in->nprobes && cnt < 128; j++) {
 				const struct probe_point *pp = &in->probes[j];
 				if (!pp->found || (int)pp->spec->module != module ||
 				    pp->spec->is_return != is_return)
@@ -419,7 +419,11 @@ int probes_ring_fd(const struct probes *p)
 int probes_watch(struct probes *p, pid_t pid, uint64_t dict, int kind)
 {
 	/* struct watch_info in the BPF program: kind, depth */
-	uint8_t info[2] = {(uint8_t)kind, kind == PYWATCH_GLOBAL_DICT ? 1 : 0};
+	uint8_t info[2] = {(uint8_t)kind, kind == PYWATCH_GLOBAL_DICT ||
+						  kind == PYWATCH_GLOBAL_LIST ||
+						  kind == PYWATCH_GLOBAL_SET
+					      ? 1
+					      : 0};
 	struct pyrace_watch_key key = {.tgid = (uint32_t)pid, .addr = dict};
 	return bpf_map__update_elem(p->skel->maps.watched, &key, sizeof(key), info, sizeof(info),
 				    BPF_ANY);

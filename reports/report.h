@@ -54,11 +54,13 @@ struct report_access {
 };
 
 struct report_variable {
-	const char *module;    /* __name__ of the module owning the global */
-	const char *name;      /* the global's name */
-	const char *container; /* "dict" (a key of a dict bound to the global) or "global" */
-	const char *key;       /* text of the key; NULL for a global, or a whole-dict race */
-	const char *key_type;  /* "str", "int", or another type name; NULL when key is NULL */
+	const char *module; /* __name__ of the module owning the global */
+	const char *name;   /* the global's name */
+	/* "dict" (a key of a dict bound to the global), "global", "list" (a list bound to the
+	 * global, one variable) or "set" (an element of a set bound to the global) */
+	const char *container;
+	const char *key;      /* text of the key; NULL for a global, or a whole-dict race */
+	const char *key_type; /* "str", "int", or another type name; NULL when key is NULL */
 };
 
 struct report_race {

@@ -85,8 +85,16 @@ static void write_name(const struct report_variable *v, struct sink *s)
 	put_escaped(s, v->module ? v->module : "?", false);
 	put(s, ".", 1);
 	put_escaped(s, v->name ? v->name : "?", false);
-	if (is(v->container, "global"))
+	if (is(v->container, "global") || is(v->container, "list"))
 		return;
+	if (is(v->container, "set")) {
+		/* an element in braces, as Python writes a set; the whole set as {*} */
+		bool str = is(v->key_type, "str");
+		put(s, str ? "{'" : "{", str ? 2 : 1);
+		put_escaped(s, v->key ? v->key : "*", str);
+		put(s, str ? "'}" : "}", str ? 2 : 1);
+		return;
+	}
 	if (v->key) {
 		bool str = is(v->key_type, "str");
 

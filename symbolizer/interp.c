@@ -320,6 +320,10 @@ static enum interp_status inspect(const char *exe, const char *ld_library_path,
 		}
 		goto done;
 	}
+	/* without them lists and sets are simply not watched */
+	if (read_object_address(core, "PyList_Type", &l->list_type_addr) ||
+	    read_object_address(core, "PySet_Type", &l->set_type_addr))
+		l->list_type_addr = l->set_type_addr = 0;
 	if (symbol_table_debug_file(core))
 		snprintf(out->debug_file, sizeof(out->debug_file), "%s",
 			 symbol_table_debug_file(core));
@@ -336,7 +340,8 @@ static enum interp_status inspect(const char *exe, const char *ld_library_path,
 		size_t n = resolve_probe(t, spec, out->table->all_clones,
 					 &out->probes[out->nprobes], room - out->nprobes);
 		out->nprobes += n ? n : 1;
-		if (!n && spec->module == PROBE_IN_CORE && !spec->is_return) {
+		if (!n && spec->module == PROBE_IN_CORE && !spec->is_return &&
+		    !probe_spec_optional(spec)) {
 			first_missing = first_missing ? first_missing : spec->function;
 			nmissing++;
 		}
@@ -379,7 +384,8 @@ void interp_skip_reads(struct interp_info *in)
 {
 	for (size_t i = 0; i < in->nprobes; i++) {
 		const char *cls = in->probes[i].spec->event_class;
-		if (strcmp(cls, "dict reads") == 0 || strcmp(cls, "dict iteration") == 0)
+		if (strcmp(cls, "dict reads") == 0 || strcmp(cls, "dict iteration") == 0 ||
+		    strcmp(cls, "list reads") == 0 || strcmp(cls, "set reads") == 0)
 			in->probes[i].found = 0;
 	}
 	in->no_reads = 1;

@@ -98,7 +98,7 @@ struct interp_info {
 	uint64_t debug_offsets_version; /* PY_VERSION_HEX as _Py_DebugOffsets states it */
 	int free_threaded;
 	const struct probe_table *table;
-	struct probe_point probes[64];
+	struct probe_point probes[128];
 	size_t nprobes;
 	/* filled by interp_inspect_all() only */
 	char dwarf_file[PATH_MAX]; /* where DWARF was read: the debug file or the core itself */

@@ -163,9 +163,9 @@ void interp_dwarf_pass(struct interp_info *in, const struct symbol_table *core,
 {
 	struct dwarf_file *df = open_dwarf(core, in->core, in->dwarf_file, sizeof(in->dwarf_file));
 	struct dwarf_file *qdf = queue ? open_dwarf(queue, in->queue_ext, NULL, 0) : NULL;
-	struct inline_query queries[64];
-	size_t first[64];
-	size_t nq = df ? build_queries(in, queries, first, 64) : 0;
+	struct inline_query queries[128];
+	size_t first[128];
+	size_t nq = df ? build_queries(in, queries, first, 128) : 0;
 	struct inline_walk_stats stats;
 	if (nq && dwarf_find_inlined(df, queries, nq, &stats) == 0) {
 		in->dwarf_walk_seconds = stats.seconds;

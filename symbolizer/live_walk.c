@@ -95,6 +95,24 @@ static int is_dict(pid_t pid, const struct interp_info *in, uint64_t bias, uint6
 	       (flags & PY_TPFLAGS_DICT_SUB);
 }
 
+#define PY_TPFLAGS_LIST_SUB (1ul << 25)
+
+/* PYWATCH_GLOBAL_LIST or _SET for what the kernel would watch when stored, else 0. */
+static int container_kind(pid_t pid, const struct interp_info *in, uint64_t bias, uint64_t obj)
+{
+	uint64_t type, flags;
+	if (!in->layout.list_type_addr || proc_mem_read_u64(pid, obj + in->code.obj_type, &type))
+		return 0;
+	if (type == in->layout.list_type_addr + bias)
+		return PYWATCH_GLOBAL_LIST;
+	if (type == in->layout.set_type_addr + bias)
+		return PYWATCH_GLOBAL_SET;
+	return proc_mem_read_u64(pid, type + in->code.type_flags, &flags) == 0 &&
+		       (flags & PY_TPFLAGS_LIST_SUB)
+		   ? PYWATCH_GLOBAL_LIST
+		   : 0;
+}
+
 static void walk_module_globals(pid_t pid, const struct interp_info *in, uint64_t bias,
 				uint64_t module_dict, const struct live_walk_visitor *v)
 {
@@ -106,9 +124,13 @@ static void walk_module_globals(pid_t pid, const struct interp_info *in, uint64_
 		char name[256];
 		dict_entry(&d, i, &key, &value);
 		if (!key || !value || py_str_read(pid, &in->code, key, name, sizeof(name)) ||
-		    strncmp(name, "__", 2) == 0 || !is_dict(pid, in, bias, value))
+		    strncmp(name, "__", 2) == 0)
 			continue;
-		v->global_dict(v->ctx, value, module_dict, name);
+		int kind;
+		if (is_dict(pid, in, bias, value))
+			v->global_dict(v->ctx, value, module_dict, name);
+		else if (v->global_object && (kind = container_kind(pid, in, bias, value)) != 0)
+			v->global_object(v->ctx, value, module_dict, name, kind);
 	}
 	free(d.keys);
 }

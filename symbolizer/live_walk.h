@@ -14,6 +14,9 @@ struct live_walk_visitor {
 	void *ctx;
 	void (*module)(void *ctx, uint64_t module_dict, const char *name);
 	void (*global_dict)(void *ctx, uint64_t dict, uint64_t module_dict, const char *name);
+	/* optional: a list or set bound to a global; kind is PYWATCH_GLOBAL_LIST or _SET */
+	void (*global_object)(void *ctx, uint64_t obj, uint64_t module_dict, const char *name,
+			      int kind);
 };
 
 /* Visits every module in sys.modules and every dict bound to one of its globals (names that

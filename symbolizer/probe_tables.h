@@ -20,6 +20,18 @@ struct probe_spec {
 	const char *args;
 };
 
+/* 1 when some builds inline `spec`'s function away and another row of the table sees the same
+ * operation there: its absence is not a missing probe. */
+int probe_spec_optional(const struct probe_spec *spec);
+
+/* An operation pyrace cannot see (or sees only in part) because the interpreter does it inline,
+ * with no function to probe: what doctor lists as present but not visible. */
+struct unseen_op {
+	const char *event_class;
+	const char *operation;
+	const char *why;
+};
+
 struct probe_table {
 	unsigned major, minor;
 	const struct probe_spec *specs;
@@ -32,6 +44,9 @@ struct probe_table {
 /* The 3.11 table: what `pyrace run` attaches. */
 extern const struct probe_spec probe_specs[];
 extern const size_t probe_spec_count;
+
+/* The operations a version does inline, for doctor; *count is set (0 when none are known). */
+const struct unseen_op *unseen_ops_for(unsigned major, unsigned minor, size_t *count);
 
 /* The table for a version, or NULL when pyrace knows none. */
 const struct probe_table *probe_table_for(unsigned major, unsigned minor);

@@ -228,7 +228,8 @@ def parse_expect(program):
 
 
 def variable_name(variable):
-    """module.NAME, module.NAME['key'], module.NAME[3] or module.NAME[*]."""
+    """module.NAME, module.NAME['key'], module.NAME[3] or module.NAME[*]; a list is
+    module.NAME, a set module.NAME{'x'}, module.NAME{3} or module.NAME{*}."""
     if not isinstance(variable, dict):
         raise ValueError("variable is not an object: %r" % (variable,))
     module = variable.get("module")
@@ -242,6 +243,16 @@ def variable_name(variable):
         if key is not None:
             raise ValueError("global variable with a key: %r" % (variable,))
         return base
+    if container == "list":
+        if key is not None:
+            raise ValueError("list variable with a key: %r" % (variable,))
+        return base
+    if container == "set":
+        if key is None:
+            return base + "{*}"
+        if not isinstance(key, str) or not isinstance(variable.get("key_type"), str):
+            raise ValueError("set element without text or key_type: %r" % (variable,))
+        return base + ("{'%s'}" % key if variable["key_type"] == "str" else "{%s}" % key)
     if container != "dict":
         raise ValueError("unknown container %r in %r" % (container, variable))
     if key is None:

@@ -38,7 +38,7 @@ class Service:
         with urllib.request.urlopen("http://127.0.0.1:%d%s" % (self.port, path), timeout=5) as r:
             return json.loads(r.read())
 
-    def load(self, seconds, clients=4):
+    def load(self, seconds, clients=4, prefix="/item/"):
         """Drives concurrent requests for a few keys for `seconds` (bounded)."""
         stop = time.time() + seconds
         errors = []
@@ -47,7 +47,7 @@ class Service:
             i = 0
             while time.time() < stop and i < 500:
                 try:
-                    self.get("/item/k%d" % (i % 3))
+                    self.get("%sk%d" % (prefix, i % 3))
                 except Exception as exc:  # reported below
                     errors.append(exc)
                     return
@@ -170,6 +170,31 @@ def test_race_found_and_service_unharmed():
         svc.stop()
 
 
+def test_list_and_set_seeded():
+    """A list and a set bound to globals before the attach are found by the walk of the
+    running interpreter: their unlocked use by request threads is reported."""
+    svc = Service()
+    try:
+        work = tempfile.mkdtemp(prefix="pyrace-attach-")
+        out_json = os.path.join(work, "report.json")
+        proc = start_attach(svc.proc.pid, "--duration", "4", "--json", out_json)
+        wait_attached(proc)
+        svc.load(2.5, prefix="/log/")
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 66, "exit %s, expected 66:\n%s" % (proc.returncode, err)
+        with open(out_json) as f:
+            report = json.load(f)
+        found = {(r["variable"]["name"], r["variable"]["container"]) for r in report["races"]}
+        assert ("RECENT", "list") in found and ("SEEN_KEYS", "set") in found, \
+            "races on %s" % sorted(found)
+        keys = {r["variable"].get("key") for r in report["races"]
+                if r["variable"]["name"] == "SEEN_KEYS"}
+        assert keys <= {"k0", "k1", "k2", None}, keys
+        assert report["stats"]["lost_events"] == 0
+    finally:
+        svc.stop()
+
+
 def test_twenty_cycles():
     """Attach and detach 20 times in a row: each works, nothing accumulates in the service or
     in the kernel."""
@@ -245,6 +270,7 @@ def test_errors():
 CASES = [
     ("attach: race in a running HTTP service, service unharmed, nothing left behind",
      test_race_found_and_service_unharmed),
+    ("attach: a list and a set bound to globals before the attach", test_list_and_set_seeded),
     ("attach: 20 attach/detach cycles, stable memory", test_twenty_cycles),
     ("attach: the target exits while attached", test_target_exits_while_attached),
     ("attach: SIGINT detaches", test_sigint_detaches),

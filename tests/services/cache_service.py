@@ -3,7 +3,8 @@
 Usage: python3 cache_service.py PORT_FILE
 Binds 127.0.0.1 on a free port, writes the port to PORT_FILE, serves until killed.
 GET /item/<key> fills RESPONSE_CACHE[<key>] on a miss (check-then-act, no lock): a real race
-when two requests for the same key arrive together. GET /stats answers without touching it."""
+when two requests for the same key arrive together. GET /stats answers without touching it. GET /log/<key> appends to RECENT (a list, trimmed to
+50) and adds <key> to SEEN_KEYS (a set) after checking it, both without a lock."""
 import json
 import os
 import sys
@@ -14,6 +15,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 RESPONSE_CACHE = {}
 STATS_LOCK = threading.Lock()
 REQUESTS = {"count": 0}
+RECENT = []
+SEEN_KEYS = set()
 
 
 def render(key):
@@ -28,6 +31,15 @@ class Handler(BaseHTTPRequestHandler):
             if key not in RESPONSE_CACHE:
                 RESPONSE_CACHE[key] = render(key)
             body = RESPONSE_CACHE[key].encode()
+        elif self.path.startswith("/log/"):
+            key = self.path[len("/log/"):]
+            RECENT.append(key)
+            if len(RECENT) > 50:
+                del RECENT[0]
+            if key not in SEEN_KEYS:
+                time.sleep(0.005)
+                SEEN_KEYS.add(key)
+            body = json.dumps({"recent": len(RECENT)}).encode()
         else:
             with STATS_LOCK:
                 REQUESTS["count"] += 1

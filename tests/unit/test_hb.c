@@ -35,10 +35,13 @@ enum {
 #define REGISTRY 0xf8000ull
 #define ITEM_1	 0xf1000ull
 #define ITEM_2	 0xf2000ull
+#define ITEMS	 0x40000ull /* __main__.ITEMS = [] */
+#define SEEN	 0x50000ull /* __main__.SEEN = set() */
 #define CODE_1	 0x7000100ull
 #define CODE_2	 0x7000200ull
 #define CODE_3	 0x7000300ull
 #define CODE_4	 0x7000400ull
+#define CODE_5	 0x7000500ull
 
 struct fixture {
 	struct code_table code;
@@ -276,6 +279,24 @@ static const struct hb_access *last_write(const struct hb *h, uint64_t dict, con
 	}
 	fail_msg("no shadow for key %s", key);
 	return NULL;
+}
+
+/* __main__.NAME bound to a list or a set (kind PYWATCH_GLOBAL_LIST or _SET) */
+static void watch_container(struct fixture *f, uint8_t kind, uint64_t obj, const char *name)
+{
+	struct pyrace_event e = event(f, PYEV_WATCH, kind, MAIN, obj, MAIN_MOD);
+	set_text(&e, name);
+	feed(f, &e);
+}
+
+/* A set element as the probe reports it: a str whose cached hash may not be computed yet. */
+static void acc_element(struct fixture *f, uint32_t tid, uint8_t op, const char *text,
+			uint64_t hash)
+{
+	struct pyrace_event e = event(f, PYEV_ACCESS, op, tid, SEEN, 0);
+	set_text(&e, text);
+	e.key_id = hash;
+	feed(f, &e);
 }
 
 /* ---- conflicting accesses ---------------------------------------------------------------- */
@@ -688,6 +709,84 @@ static void test_whole_dict_ops(void **state)
 	assert_int_equal(f->h.nraces, 2);
 	check_race(&f->h, 0, var_at(&f->h, CACHE), "k", PYOP_READ, T2, PYOP_POPITEM, T1);
 	check_race(&f->h, 1, var_at(&f->h, OTHER), "k", PYOP_UPDATE, T2, PYOP_READ, T1);
+}
+
+/* A list is one variable: any two of its writes conflict whatever they touch, a read
+ * conflicts with a write, reads do not conflict; a lock orders them as for dicts. */
+static void test_list_is_one_variable(void **state)
+{
+	struct fixture *f = *state;
+	watch_module(f, MAIN_MOD, "__main__");
+	watch_container(f, PYWATCH_GLOBAL_LIST, ITEMS, "ITEMS");
+	uint32_t var = var_at(&f->h, ITEMS);
+	assert_int_equal(f->h.vars[var].kind, HB_VAR_GLOBAL_LIST);
+	assert_string_equal(f->h.vars[var].name, "ITEMS");
+	acc(f, T1, ITEMS, PYOP_READ, NULL, CODE_1);
+	acc(f, T2, ITEMS, PYOP_READ, NULL, CODE_2);
+	assert_int_equal(f->h.nraces, 0);
+	acc(f, T3, ITEMS, PYOP_WRITE, NULL, CODE_3);
+	assert_int_equal(f->h.nraces, 2);
+	assert_int_not_equal(f->h.races[0].shadow, UINT32_MAX);
+	assert_int_equal(f->h.shadows[f->h.races[0].shadow].key_kind, PYKEY_NONE);
+	assert_int_equal(f->h.races[0].current.op, PYOP_WRITE);
+	assert_int_equal(f->h.races[0].previous.op, PYOP_READ);
+	acc(f, T1, ITEMS, PYOP_WRITE, NULL, CODE_5);
+	assert_int_equal(f->h.nraces, 3);
+	assert_int_equal(f->h.races[2].previous.op, PYOP_WRITE);
+	assert_int_equal(tid_of(&f->h, f->h.races[2].previous.thread), T3);
+	/* under one lock: ordered */
+	size_t n = f->h.nraces;
+	acquire(f, T2, LOCK_A);
+	acc(f, T2, ITEMS, PYOP_WRITE, NULL, CODE_4);
+	release(f, T2, LOCK_A);
+	n = f->h.nraces;
+	acquire(f, T4, LOCK_A);
+	acc(f, T4, ITEMS, PYOP_READ, NULL, CODE_4);
+	release(f, T4, LOCK_A);
+	assert_int_equal(f->h.nraces, n);
+}
+
+/* A list freed and another one made at its address: the new list is not the global. */
+static void test_list_unwatched_after_free(void **state)
+{
+	struct fixture *f = *state;
+	watch_module(f, MAIN_MOD, "__main__");
+	watch_container(f, PYWATCH_GLOBAL_LIST, ITEMS, "ITEMS");
+	acc(f, T1, ITEMS, PYOP_WRITE, NULL, CODE_1);
+	unwatch(f, ITEMS);
+	acc(f, T2, ITEMS, PYOP_WRITE, NULL, CODE_2);
+	assert_int_equal(f->h.nraces, 0);
+}
+
+/* Set elements are keys: distinct elements do not conflict, the same element does even when
+ * the probe saw its str before and after the set hashed it; clear() is whole-set. */
+static void test_set_elements_are_keys(void **state)
+{
+	struct fixture *f = *state;
+	watch_module(f, MAIN_MOD, "__main__");
+	watch_container(f, PYWATCH_GLOBAL_SET, SEEN, "SEEN");
+	uint32_t var = var_at(&f->h, SEEN);
+	assert_int_equal(f->h.vars[var].kind, HB_VAR_GLOBAL_SET);
+	acc_element(f, T1, PYOP_WRITE, "a", (uint64_t)-1);
+	acc_element(f, T2, PYOP_WRITE, "b", (uint64_t)-1);
+	assert_int_equal(f->h.nraces, 0);
+	acc_element(f, T2, PYOP_READ, "a", str_id("a"));
+	assert_int_equal(f->h.nraces, 1);
+	check_race(&f->h, 0, var, "a", PYOP_READ, T2, PYOP_WRITE, T1);
+	acc_element(f, T3, PYOP_DELETE, "b", 12345);
+	assert_int_equal(f->h.nraces, 2);
+	check_race(&f->h, 1, var, "b", PYOP_DELETE, T3, PYOP_WRITE, T2);
+	size_t n = f->h.nraces;
+	acc(f, T4, SEEN, PYOP_CLEAR, NULL, CODE_4);
+	assert_true(f->h.nraces > n);
+	assert_int_equal(f->h.races[n].current.op, PYOP_CLEAR);
+	/* two reads of one element, or iterations, never race */
+	n = f->h.nraces;
+	acc_element(f, T1, PYOP_READ, "z", 1);
+	acc_element(f, T2, PYOP_READ, "z", 2);
+	acc(f, T1, SEEN, PYOP_ITERATE, NULL, 0);
+	acc(f, T2, SEEN, PYOP_ITERATE, NULL, 0);
+	assert_int_equal(f->h.nraces, n + 2); /* both iterations against T4's clear only */
 }
 
 /* Iteration and copy read every key: a key write unordered with them races, on that key; an
@@ -1480,6 +1579,9 @@ int main(void)
 	    T(test_queue_same_item_twice),
 	    T(test_clear_races_with_key_write),
 	    T(test_whole_dict_ops),
+	    T(test_list_is_one_variable),
+	    T(test_list_unwatched_after_free),
+	    T(test_set_elements_are_keys),
 	    T(test_clear_ordered_by_lock),
 	    T(test_iteration_reads_every_key),
 	    T(test_iteration_ordered_by_lock),

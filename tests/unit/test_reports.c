@@ -734,6 +734,12 @@ static void test_variable_names(void **state)
 	name_is("__main__", "CACHE", "dict", "3", "int", "__main__.CACHE[3]");
 	name_is("__main__", "CACHE", "dict", "tuple#5f1e", "tuple", "__main__.CACHE[tuple#5f1e]");
 	name_is("__main__", "CACHE", "dict", "-2", NULL, "__main__.CACHE[-2]");
+	/* a list is one variable; a set's element goes in braces, the whole set is {*} */
+	name_is("app", "ITEMS", "list", NULL, NULL, "app.ITEMS");
+	name_is("app", "SEEN", "set", "x", "str", "app.SEEN{'x'}");
+	name_is("app", "SEEN", "set", "7", "int", "app.SEEN{7}");
+	name_is("app", "SEEN", "set", "<tuple>", "object", "app.SEEN{<tuple>}");
+	name_is("app", "SEEN", "set", NULL, NULL, "app.SEEN{*}");
 	name_is("__main__", "CACHE", "dict", NULL, NULL, "__main__.CACHE[*]");
 	name_is("nova.context", "COUNT", "global", NULL, NULL, "nova.context.COUNT");
 	name_is("m", "X", "global", "ignored", "str", "m.X");

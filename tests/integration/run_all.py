@@ -341,6 +341,30 @@ def tag(interpreter):
     return interpreter.strip("/").replace("/", "_")
 
 
+def chroot_of(interpreter):
+    """The root of the chroot an interpreter belongs to (tests/interpreters/setup.sh builds them
+    under INTERP_CACHE), or None. Such an interpreter runs only inside it: its C library is
+    newer than the host's."""
+    cache = os.path.realpath(INTERP_CACHE) + os.sep
+    path = os.path.realpath(interpreter)
+    if not path.startswith(cache) or "/usr/bin/" not in path:
+        return None
+    return path[:path.index("/usr/bin/")]
+
+
+def program_command(program, interpreter):
+    """The command that runs a corpus program. Under a chroot's interpreter the program is
+    copied into the chroot at its own absolute path, so that the report names the same file."""
+    root = chroot_of(interpreter)
+    if root is None:
+        return [interpreter, program]
+    source = os.path.join(ROOT, program)
+    inside = os.path.join(root, source.lstrip(os.sep))
+    os.makedirs(os.path.dirname(inside), exist_ok=True)
+    shutil.copyfile(source, inside)
+    return ["chroot", root, os.path.realpath(interpreter)[len(root):], source]
+
+
 def program_case(program, interpreter):
     def case():
         expected = parse_expect(program)
@@ -352,7 +376,7 @@ def program_case(program, interpreter):
             os.remove(os.path.join(ROOT, json_path))
         except FileNotFoundError:
             pass
-        result = run([PYRACE, "run", "--json", json_path, "--", interpreter, program])
+        result = run([PYRACE, "run", "--json", json_path, "--"] + program_command(program, interpreter))
         problems = []
         want_status = EXIT_RACES if expected or expected_deadlocks else EXIT_OK
         if result.timed_out:

@@ -178,12 +178,12 @@ struct pyrace_layout {
 	__u32 weakref_object;  /* PyWeakReference.wr_object */
 	__u32 owner_cstack;    /* frame owner value of C-stack shim frames, 0xff if none */
 	/* 3.13+ */
-	__s32 tls_tstate;	    /* current PyThreadState relative to the thread pointer (fsbase),
-				       0: not known, take it from _PyRuntime */
+	__s32 tls_tstate; /* current PyThreadState relative to the thread pointer (fsbase),
+			     0: not known, take it from _PyRuntime */
 	__u32 tstate_current_frame; /* PyThreadState.current_frame */
-	__u64 code_type_addr;	    /* PyCode_Type: frames of other executables are skipped; 0 none */
-	__u32 long_tagged;	    /* PyLongObject.long_value.lv_tag instead of ob_size */
-	__u32 handle_exiting;	    /* ThreadHandle.thread_is_exiting (a PyEvent byte) */
+	__u64 code_type_addr; /* PyCode_Type: frames of other executables are skipped; 0 none */
+	__u32 long_tagged;    /* PyLongObject.long_value.lv_tag instead of ob_size */
+	__u32 handle_exiting; /* ThreadHandle.thread_is_exiting (a PyEvent byte) */
 };
 
 #endif

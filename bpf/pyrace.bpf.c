@@ -122,9 +122,9 @@ static __always_inline __u64 read_u64(__u64 addr)
 static __always_inline __u64 reg_value(struct pt_regs *ctx, __u8 reg)
 {
 	__u64 r[16] = {
-	    [PYREG_RDI] = ctx->di,  [PYREG_RSI] = ctx->si,	[PYREG_RDX] = ctx->dx,
-	    [PYREG_RCX] = ctx->cx,  [PYREG_R8] = ctx->r8,	[PYREG_R9] = ctx->r9,
-	    [PYREG_RAX] = ctx->ax,  [PYREG_RBX] = ctx->bx,	[PYREG_RBP] = ctx->bp,
+	    [PYREG_RDI] = ctx->di,  [PYREG_RSI] = ctx->si,  [PYREG_RDX] = ctx->dx,
+	    [PYREG_RCX] = ctx->cx,  [PYREG_R8] = ctx->r8,   [PYREG_R9] = ctx->r9,
+	    [PYREG_RAX] = ctx->ax,  [PYREG_RBX] = ctx->bx,  [PYREG_RBP] = ctx->bp,
 	    [PYREG_R10] = ctx->r10, [PYREG_R11] = ctx->r11, [PYREG_R12] = ctx->r12,
 	    [PYREG_R13] = ctx->r13, [PYREG_R14] = ctx->r14, [PYREG_R15] = ctx->r15,
 	};
@@ -804,7 +804,8 @@ int lock_dealloc(struct pt_regs *ctx)
 	return 0;
 }
 
-/* PyThread_start_new_thread(func, boot) (3.13+: PyThread_start_joinable_thread) in the parent; thread_run(boot) in the child. */
+/* PyThread_start_new_thread(func, boot) (3.13+: PyThread_start_joinable_thread) in the parent;
+ * thread_run(boot) in the child. */
 SEC("uprobe")
 int thread_spawn(struct pt_regs *ctx)
 {

@@ -190,8 +190,8 @@ static int assign_argmaps(struct probes *p, const struct interp_info *in)
 		if (!pp->found || pp->spec->is_return || !probe_regs_unusual(pp))
 			continue;
 		uint8_t m = 1;
-		while (m < nmaps && memcmp(p->skel->rodata->argregs[m], pp->regs,
-					   PYRACE_ARGMAP_ARGS) != 0)
+		while (m < nmaps &&
+		       memcmp(p->skel->rodata->argregs[m], pp->regs, PYRACE_ARGMAP_ARGS) != 0)
 			m++;
 		if (m == nmaps) {
 			if (nmaps == PYRACE_ARGMAPS)

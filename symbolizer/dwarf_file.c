@@ -221,9 +221,10 @@ static int variable_born_at(Dwarf_Die *scope, const char *name, uint64_t pc, cha
 		size_t exprlen;
 		while ((off = dwarf_getlocations(&attr, off, &base, &start, &end, &expr,
 						 &exprlen)) > 0) {
-			int in_register = exprlen == 1 && ((expr[0].atom >= DW_OP_reg0 &&
-							    expr[0].atom <= DW_OP_reg31) ||
-							   expr[0].atom == DW_OP_regx);
+			int in_register =
+			    exprlen == 1 &&
+			    ((expr[0].atom >= DW_OP_reg0 && expr[0].atom <= DW_OP_reg31) ||
+			     expr[0].atom == DW_OP_regx);
 			if (start != pc || !in_register)
 				continue;
 			describe_location(expr, exprlen, where, len);
@@ -233,8 +234,8 @@ static int variable_born_at(Dwarf_Die *scope, const char *name, uint64_t pc, cha
 	return -1;
 }
 
-int dwarf_variable_born_at(struct dwarf_file *df, uint64_t function, const char *name,
-			   uint64_t pc, char *where, size_t len)
+int dwarf_variable_born_at(struct dwarf_file *df, uint64_t function, const char *name, uint64_t pc,
+			   char *where, size_t len)
 {
 	Dwarf_Die fn;
 	if (dwarf_function_at(df, function, &fn))

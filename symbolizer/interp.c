@@ -235,8 +235,7 @@ static int is_py_debug(const struct symbol_table *t)
 }
 
 /* What a 3.13+ build must give beyond its probe points' symbols for pyrace run. */
-static enum interp_status check_new_version(const struct interp_info *in, char *why,
-					    size_t whylen)
+static enum interp_status check_new_version(const struct interp_info *in, char *why, size_t whylen)
 {
 	if (!in->layout.tls_tstate) {
 		snprintf(why, whylen,
@@ -257,12 +256,13 @@ static enum interp_status check_new_version(const struct interp_info *in, char *
 		/* a copy left unprobed would hide every operation it performs */
 		if (probe_table_inline(in->table, p->spec->function) && p->kind == PROBE_FUNCTION &&
 		    p->ninlined_uncovered > p->ninlined_traced) {
-			snprintf(why, whylen,
-				 "%s: %zu inlined cop%s of %s cannot be probed (the debug info does "
-				 "not place its arguments and result in registers)",
-				 in->core, p->ninlined_uncovered - p->ninlined_traced,
-				 p->ninlined_uncovered - p->ninlined_traced == 1 ? "y" : "ies",
-				 p->spec->function);
+			snprintf(
+			    why, whylen,
+			    "%s: %zu inlined cop%s of %s cannot be probed (the debug info does "
+			    "not place its arguments and result in registers)",
+			    in->core, p->ninlined_uncovered - p->ninlined_traced,
+			    p->ninlined_uncovered - p->ninlined_traced == 1 ? "y" : "ies",
+			    p->spec->function);
 			return INTERP_NO_DEBUG_INFO;
 		}
 	}
@@ -392,8 +392,8 @@ static enum interp_status inspect(const char *exe, const char *ld_library_path,
 	}
 	if (out->has_debug_offsets) {
 		out->layout.code_type_addr = out->code.code_type_addr;
-		if (tls_variable_offset(core, out->core, "_Py_tss_tstate", "_PyThreadState_GetCurrent",
-					&out->threads.tls_tstate) == 0)
+		if (tls_variable_offset(core, out->core, "_Py_tss_tstate",
+					"_PyThreadState_GetCurrent", &out->threads.tls_tstate) == 0)
 			out->layout.tls_tstate = out->threads.tls_tstate;
 	}
 	if (!nmissing && status == INTERP_OK && out->has_debug_offsets)

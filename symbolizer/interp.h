@@ -24,7 +24,7 @@ enum probe_kind {
 struct probe_point {
 	const struct probe_spec *spec;
 	enum probe_kind kind;
-	const char *program; /* the BPF program: spec->program, or the spec's inline programs */
+	const char *program;  /* the BPF program: spec->program, or the spec's inline programs */
 	char symbol[128];     /* the symbol found (may be a clone name) */
 	uint64_t entry;	      /* link-time address of the function (the symbol's value) */
 	uint64_t vaddr;	      /* link-time address of the probed instruction */

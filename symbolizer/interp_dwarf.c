@@ -150,8 +150,8 @@ static int add_inline_point(struct interp_info *in, const struct symbol_table *c
 	if (symbol_table_vaddr_to_offset(core, p.vaddr, &p.file_offset) ||
 	    in->nprobes == sizeof(in->probes) / sizeof(in->probes[0]))
 		return -1;
-	snprintf(p.symbol, sizeof(p.symbol), "%s+%" PRIu64, s->caller, p.vaddr - s->entry_pc +
-		 s->caller_offset);
+	snprintf(p.symbol, sizeof(p.symbol), "%s+%" PRIu64, s->caller,
+		 p.vaddr - s->entry_pc + s->caller_offset);
 	in->probes[in->nprobes++] = p;
 	return 0;
 }

@@ -48,8 +48,8 @@ static int find_tls_symbol(Elf *elf, const char *name, uint64_t *value)
 		size_t count = shdr.sh_size / shdr.sh_entsize;
 		for (size_t i = 0; data && i < count; i++) {
 			GElf_Sym sym;
-			if (!gelf_getsym(data, (int)i, &sym) || GELF_ST_TYPE(sym.st_info) != STT_TLS ||
-			    sym.st_shndx == SHN_UNDEF)
+			if (!gelf_getsym(data, (int)i, &sym) ||
+			    GELF_ST_TYPE(sym.st_info) != STT_TLS || sym.st_shndx == SHN_UNDEF)
 				continue;
 			const char *n = elf_strptr(elf, shdr.sh_link, sym.st_name);
 			if (n && strcmp(n, name) == 0) {
@@ -63,8 +63,8 @@ static int find_tls_symbol(Elf *elf, const char *name, uint64_t *value)
 
 /* Reads the TLS segment (when `seg` is not NULL) and TLS symbol `name` of one file. Returns -1
  * when the file is unreadable or has no such segment, else 0 with *has_symbol set. */
-static int scan_file(const char *path, const char *name, struct tls_segment *seg,
-		     uint64_t *value, int *has_symbol)
+static int scan_file(const char *path, const char *name, struct tls_segment *seg, uint64_t *value,
+		     int *has_symbol)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)

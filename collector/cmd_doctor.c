@@ -145,10 +145,13 @@ static void print_probe_table(const struct interp_info *in)
 		if (p->ninlined_uncovered && p->ninlined_traced == p->ninlined_uncovered)
 			snprintf(status, sizeof(status), "%sinlined x%zu (probed)",
 				 p->found ? "ok + " : "", p->ninlined_uncovered);
-		else if (p->ninlined_uncovered)
+		else if (p->ninlined_uncovered && p->ninlined_traced)
 			snprintf(status, sizeof(status), "%sinlined x%zu (%zu not traced yet)",
 				 p->found ? "ok + " : "", p->ninlined_uncovered,
 				 p->ninlined_uncovered - p->ninlined_traced);
+		else if (p->ninlined_uncovered)
+			snprintf(status, sizeof(status), "%sinlined x%zu (not traced yet)",
+				 p->found ? "ok + " : "", p->ninlined_uncovered);
 		else if (p->kind != PROBE_FUNCTION)
 			snprintf(status, sizeof(status), "ok (inlined %s)",
 				 p->kind == PROBE_INLINE_ENTRY ? "entry" : "exit");
@@ -195,9 +198,9 @@ static void print_verdict(const struct interp_info *in, enum interp_status st, c
 		return;
 	if (in->major != 3 || (in->minor != 11 && in->minor != 13))
 		printf(
-		    "    missing: a tested probe set for CPython %u.%u (the 3.13 programs read its "
-		    "layout, but its inlined copies are not probed and the corpus was not run "
-		    "on it)\n",
+		    "    missing: a tested probe set for CPython %u.%u (its layout and argument "
+		    "registers are read as for 3.13, but its inlined copies are not probed and the "
+		    "corpus was not run on it)\n",
 		    in->major, in->minor);
 	if (used)
 		printf("    missing: probe points for %s\n", missing);

@@ -604,7 +604,7 @@ def case_record_then_analyze():
 def case_doctor():
     """doctor lists every probe point of an interpreter as found, and names what is missing."""
     problems = []
-    for interp in interpreters(None):
+    for interp in [i for i in interpreters(None) if chroot_of(i) is None]:  # 3.11: the chroots below
         result = run([PYRACE, "doctor", "--python", interp])
         problems += expect_status(result, EXIT_OK)
         rows = [l for l in result.stdout.splitlines()
@@ -1345,6 +1345,10 @@ def interpreters(selected):
         resolved = resolve_interpreter(on_path)
         if os.path.realpath(resolved) != os.path.realpath(SYSTEM_PYTHON):
             result.append(resolved)
+    # Debian trixie's 3.13 (tests/interpreters/setup.sh), when its chroot is built
+    trixie = os.path.join(INTERP_CACHE, "trixie", "usr", "bin", "python3.13")
+    if os.path.exists(os.path.join(INTERP_CACHE, "trixie.stamp")) and os.access(trixie, os.X_OK):
+        result.append(trixie)
     return result
 
 

@@ -131,10 +131,15 @@ static __always_inline __u64 reg_value(struct pt_regs *ctx, __u8 reg)
 	return r[reg & 15];
 }
 
-/* Argument i of the probed function, wherever this probe point's map says it is. */
-static __always_inline __u64 arg(struct pt_regs *ctx, __u32 i)
+/* The argument map of this probe point (0: the calling convention). */
+static __always_inline __u32 argmap(struct pt_regs *ctx)
 {
-	__u32 map = (__u32)(bpf_get_attach_cookie(ctx) >> 48) & 0xff;
+	return (__u32)(bpf_get_attach_cookie(ctx) >> 48) & 0xff;
+}
+
+/* Argument i of the probed function, wherever argument map `map` says it is. */
+static __always_inline __u64 arg_in(struct pt_regs *ctx, __u32 map, __u32 i)
+{
 	if (map == 0 || map >= PYRACE_ARGMAPS || i >= PYRACE_ARGMAP_ARGS) {
 		switch (i) {
 		case 0:
@@ -152,6 +157,11 @@ static __always_inline __u64 arg(struct pt_regs *ctx, __u32 i)
 		}
 	}
 	return reg_value(ctx, argregs[map][i]);
+}
+
+static __always_inline __u64 arg(struct pt_regs *ctx, __u32 i)
+{
+	return arg_in(ctx, argmap(ctx), i);
 }
 
 static __always_inline __u64 load_bias(struct pt_regs *ctx)
@@ -486,14 +496,18 @@ static __always_inline int on_store(struct pt_regs *ctx, __u64 dict, __u64 key, 
 SEC("uprobe")
 int insertdict(struct pt_regs *ctx)
 {
-	__u64 dict = arg(ctx, 0), key = arg(ctx, 1), hash = arg(ctx, 2), value = arg(ctx, 3);
+	__u32 map = argmap(ctx);
+	__u64 dict = arg_in(ctx, map, 0), key = arg_in(ctx, map, 1), hash = arg_in(ctx, map, 2),
+	      value = arg_in(ctx, map, 3);
 	return on_store(ctx, dict, key, hash, value);
 }
 
 SEC("uprobe")
 int insert_to_emptydict(struct pt_regs *ctx)
 {
-	__u64 dict = arg(ctx, 0), key = arg(ctx, 1), hash = arg(ctx, 2), value = arg(ctx, 3);
+	__u32 map = argmap(ctx);
+	__u64 dict = arg_in(ctx, map, 0), key = arg_in(ctx, map, 1), hash = arg_in(ctx, map, 2),
+	      value = arg_in(ctx, map, 3);
 	return on_store(ctx, dict, key, hash, value);
 }
 
@@ -521,7 +535,8 @@ static __always_inline int on_key_op(struct pt_regs *ctx, __u8 op, __u64 dict, _
 SEC("uprobe")
 int dict_delitem(struct pt_regs *ctx)
 {
-	__u64 dict = arg(ctx, 0), key = arg(ctx, 1);
+	__u32 map = argmap(ctx);
+	__u64 dict = arg_in(ctx, map, 0), key = arg_in(ctx, map, 1);
 	return on_key_op(ctx, PYOP_DELETE, dict, key);
 }
 
@@ -529,7 +544,8 @@ int dict_delitem(struct pt_regs *ctx)
 SEC("uprobe")
 int dict_pop(struct pt_regs *ctx)
 {
-	__u64 dict = arg(ctx, 0), args = arg(ctx, 1);
+	__u32 map = argmap(ctx);
+	__u64 dict = arg_in(ctx, map, 0), args = arg_in(ctx, map, 1);
 	/* an empty dict is left without a lookup: a pop that finds nothing changes nothing */
 	if (watched_dict(dict) && read_u64(dict + L.dict_used) == 0 &&
 	    !key_is_plain(read_u64(args), load_bias(ctx)))
@@ -540,14 +556,16 @@ int dict_pop(struct pt_regs *ctx)
 SEC("uprobe")
 int dict_get(struct pt_regs *ctx)
 {
-	__u64 dict = arg(ctx, 0), args = arg(ctx, 1);
+	__u32 map = argmap(ctx);
+	__u64 dict = arg_in(ctx, map, 0), args = arg_in(ctx, map, 1);
 	return on_key_op(ctx, PYOP_READ, dict, read_u64(args));
 }
 
 SEC("uprobe")
 int dict_setdefault(struct pt_regs *ctx)
 {
-	__u64 dict = arg(ctx, 0), key = arg(ctx, 1);
+	__u32 map = argmap(ctx);
+	__u64 dict = arg_in(ctx, map, 0), key = arg_in(ctx, map, 1);
 	return on_key_op(ctx, PYOP_SETDEFAULT, dict, key);
 }
 
@@ -556,7 +574,8 @@ int dict_setdefault(struct pt_regs *ctx)
 SEC("uprobe")
 int dict_setdefault_args(struct pt_regs *ctx)
 {
-	__u64 dict = arg(ctx, 0), args = arg(ctx, 1);
+	__u32 map = argmap(ctx);
+	__u64 dict = arg_in(ctx, map, 0), args = arg_in(ctx, map, 1);
 	return on_key_op(ctx, PYOP_SETDEFAULT, dict, read_u64(args));
 }
 
@@ -564,7 +583,8 @@ int dict_setdefault_args(struct pt_regs *ctx)
 SEC("uprobe")
 int dict_pop_held(struct pt_regs *ctx)
 {
-	__u64 dict = arg(ctx, 0), key = arg(ctx, 1);
+	__u32 map = argmap(ctx);
+	__u64 dict = arg_in(ctx, map, 0), key = arg_in(ctx, map, 1);
 	if (repeats_last_access(dict, key))
 		return 0;
 	return on_key_op(ctx, PYOP_DELETE, dict, key);
@@ -616,7 +636,8 @@ int dictview_iterate(struct pt_regs *ctx)
 SEC("uprobe")
 int dict_lookup(struct pt_regs *ctx)
 {
-	__u64 dict = arg(ctx, 0), key = arg(ctx, 1), hash = arg(ctx, 2);
+	__u32 map = argmap(ctx);
+	__u64 dict = arg_in(ctx, map, 0), key = arg_in(ctx, map, 1), hash = arg_in(ctx, map, 2);
 	if (!watched_dict(dict))
 		return 0;
 	if (repeats_last_access(dict, key))
@@ -633,7 +654,8 @@ int dict_lookup(struct pt_regs *ctx)
 SEC("uprobe")
 int dict_contains(struct pt_regs *ctx)
 {
-	__u64 dict = arg(ctx, 0), key = arg(ctx, 1);
+	__u32 map = argmap(ctx);
+	__u64 dict = arg_in(ctx, map, 0), key = arg_in(ctx, map, 1);
 	return on_key_op(ctx, PYOP_READ, dict, key);
 }
 
@@ -643,7 +665,8 @@ int dict_contains(struct pt_regs *ctx)
 SEC("uprobe")
 int registry_remove(struct pt_regs *ctx)
 {
-	__u64 dict = arg(ctx, 0), key = arg(ctx, 1);
+	__u32 map = argmap(ctx);
+	__u64 dict = arg_in(ctx, map, 0), key = arg_in(ctx, map, 1);
 	struct watch_info info = {.kind = PYWATCH_REGISTRY};
 	struct pyrace_watch_key k = watch_key(dict);
 	bpf_map_update_elem(&watched, &k, &info, BPF_NOEXIST);
@@ -672,7 +695,9 @@ int dict_dealloc(struct pt_regs *ctx)
 SEC("uprobe")
 int module_init_dict(struct pt_regs *ctx)
 {
-	__u64 module = arg(ctx, 0), md_dict = arg(ctx, 1), name = arg(ctx, 2);
+	__u32 map = argmap(ctx);
+	__u64 module = arg_in(ctx, map, 0), md_dict = arg_in(ctx, map, 1),
+	      name = arg_in(ctx, map, 2);
 	struct watch_info info = {.kind = PYWATCH_MODULE};
 	struct pyrace_watch_key k = watch_key(md_dict);
 	bpf_map_update_elem(&watched, &k, &info, BPF_ANY);
@@ -867,7 +892,8 @@ int BPF_KRETPROBE(thread_join_return, __u64 ret)
 SEC("uprobe")
 int queue_put(struct pt_regs *ctx)
 {
-	__u64 queue = arg(ctx, 0), args = arg(ctx, 1);
+	__u32 map = argmap(ctx);
+	__u64 queue = arg_in(ctx, map, 0), args = arg_in(ctx, map, 1);
 	emit_sync(ctx, PYSYNC_QUEUE_PUT, queue, read_u64(args), 0, 0);
 	return 0;
 }

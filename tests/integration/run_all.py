@@ -25,6 +25,7 @@ import signal
 import subprocess
 import tempfile
 import threading
+import time
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
@@ -736,6 +737,59 @@ def case_doctor_new_versions():
         raise CaseFailure(problems + (describe(result) if result else []))
 
 
+ATTACH_313_PROGRAM = """\
+import threading, time
+CACHE = {}
+def worker(n):
+    end = time.time() + 3
+    i = 0
+    while time.time() < end:
+        CACHE["k%d" % (i % 2)] = n
+        i += 1
+        time.sleep(0.001)
+time.sleep(2)
+threads = [threading.Thread(target=worker, args=(n,)) for n in range(2)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+"""
+
+
+def case_attach_313():
+    """attach to trixie's 3.13 running in its chroot: its modules read from sys.modules, the races
+    of threads started after the attach. Nothing to do when the chroot is not built."""
+    python = os.path.join(INTERP_CACHE, "trixie", "usr", "bin", "python3.13")
+    if not os.path.exists(os.path.join(INTERP_CACHE, "trixie.stamp")) or not os.access(python, os.X_OK):
+        return
+    root = chroot_of(python)
+    program = os.path.join(ROOT, WORK_DIR, "attach_313.py")
+    inside = os.path.join(root, program.lstrip(os.sep))
+    os.makedirs(os.path.dirname(inside), exist_ok=True)
+    for path in (program, inside):  # the report is checked against the host's copy
+        with open(path, "w") as f:
+            f.write(ATTACH_313_PROGRAM)
+    report = os.path.join(ROOT, WORK_DIR, "attach_313.json")
+    target = subprocess.Popen(["chroot", root, "/usr/bin/python3.13", program])
+    try:
+        time.sleep(0.3)
+        result = run([PYRACE, "attach", "-p", str(target.pid), "--duration", "20", "--json", report])
+    finally:
+        if target.poll() is None:
+            target.kill()
+        target.wait()
+    problems = expect_status(result, EXIT_RACES)
+    if not re.search(r"attached to \d+ \(.*python3\.13, CPython 3\.13\.\d+\): [1-9]\d* modules", result.stderr):
+        problems.append("the attach line does not name 3.13 and its modules")
+    if not problems:
+        got, report_problems = check_report(report, os.path.relpath(program, ROOT))
+        problems += report_problems
+        if not got or not got <= {"__main__.CACHE['k0']", "__main__.CACHE['k1']"}:
+            problems.append("reported %s, expected races on __main__.CACHE['k0'] and ['k1']" % format_set(got or set()))
+    finish(result, problems)
+    os.remove(report)
+
+
 # --- test labs: SARIF, JUnit, suppressions, baselines, diff ---------------------------
 
 
@@ -1286,6 +1340,7 @@ CLI_CASES = [
     ("cli: --no-reads: writes and synchronisation only, said in the report and the trace", case_no_reads),
     ("cli: --redact-keys hides keys in every output, ids unchanged, files 0600", case_redact_keys),
     ("cli: doctor on both interpreters, without debug info, and on the 3.13/3.14 chroots", case_doctor),
+    ("cli: attach to 3.13 in its chroot (when built)", case_attach_313),
     ("cli: record, then analyze (also unprivileged, cut and corrupt traces)", case_record_then_analyze),
     ("cli: no arguments -> exit 1", case_no_arguments),
     ("cli: run without a command -> exit 1", case_run_without_command),

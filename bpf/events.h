@@ -47,6 +47,9 @@ enum pyrace_sync_op {
 	 * an entry removed because its value died, later re-created for the same key */
 	PYSYNC_REGISTRY_REMOVE, /* obj = registry dict, key = the removed key */
 	PYSYNC_REGISTRY_INSERT, /* obj = registry dict, key = the stored key */
+	/* 3.13+: a thread's end and its join meet at its ThreadHandle, not at a sentinel lock */
+	PYSYNC_THREAD_END,  /* obj = ThreadHandle, in the ending thread */
+	PYSYNC_THREAD_JOIN, /* obj = ThreadHandle, in the joiner, once the join succeeded */
 };
 
 enum pyrace_watch_kind {
@@ -119,6 +122,32 @@ struct pyrace_proc_event {
 	__u32 stopped; /* 1: it was sent SIGSTOP and waits for SIGCONT */
 };
 
+/* Registers a probe point's arguments may live in (GCC clones and inlined copies move them
+ * out of the calling convention's order). */
+enum pyrace_reg {
+	PYREG_NONE = 0,
+	PYREG_RDI,
+	PYREG_RSI,
+	PYREG_RDX,
+	PYREG_RCX,
+	PYREG_R8,
+	PYREG_R9,
+	PYREG_RAX,
+	PYREG_RBX,
+	PYREG_RBP,
+	PYREG_R10,
+	PYREG_R11,
+	PYREG_R12,
+	PYREG_R13,
+	PYREG_R14,
+	PYREG_R15,
+};
+
+/* Per probe point, where its program finds argument i: argument maps are numbered from 1 (0 is
+ * the calling convention, rdi rsi rdx rcx r8 r9) and the map's number rides in the cookie. */
+#define PYRACE_ARGMAPS	   64
+#define PYRACE_ARGMAP_ARGS 6
+
 /* Probe points: each BPF program is attached with its link-time address as cookie, so the load
  * bias of the module is PT_REGS_IP - cookie, and link-time addresses below become run-time ones. */
 struct pyrace_layout {
@@ -155,6 +184,13 @@ struct pyrace_layout {
 	__u32 reserved_align;
 	__u64 list_type_addr; /* PyList_Type, link-time; 0: lists are never watched */
 	__u64 set_type_addr;  /* PySet_Type, link-time; 0: sets are never watched */
+	/* 3.13+ */
+	__s32 tls_tstate; /* current PyThreadState relative to the thread pointer (fsbase),
+			     0: not known, take it from _PyRuntime */
+	__u32 tstate_current_frame; /* PyThreadState.current_frame */
+	__u64 code_type_addr; /* PyCode_Type: frames of other executables are skipped; 0 none */
+	__u32 long_tagged;    /* PyLongObject.long_value.lv_tag instead of ob_size */
+	__u32 handle_exiting; /* ThreadHandle.thread_is_exiting (a PyEvent byte) */
 };
 
 #endif

@@ -8,6 +8,8 @@
 char LICENSE[] SEC("license") = "GPL";
 
 const volatile struct pyrace_layout L = {};
+/* argument maps (events.h): argregs[map][i] is the register holding argument i */
+const volatile __u8 argregs[PYRACE_ARGMAPS][PYRACE_ARGMAP_ARGS] = {};
 /* Wake the consumer only once this much data waits: one wake-up per event costs more than the
  * event itself. The consumer also polls on a short timeout, so nothing is left behind. */
 const volatile __u64 wakeup_bytes = 256 * 1024;
@@ -114,9 +116,56 @@ static __always_inline __u64 read_u64(__u64 addr)
 	return v;
 }
 
-/* Cookie of a probe point: its link-time address, and in the top bits which handler runs it
- * (see dispatch). */
+/* Cookie of a probe point: its link-time address in the low 48 bits, its argument map in bits
+ * 48-55 and the handler that runs it in the top byte (see dispatch). */
 #define COOKIE_ADDR_MASK ((1ULL << 48) - 1)
+
+/* The verifier allows only constant offsets into the context: a register chosen at run time is
+ * picked from a copy of them all. */
+static __always_inline __u64 reg_value(struct pt_regs *ctx, __u8 reg)
+{
+	__u64 r[16] = {
+	    [PYREG_RDI] = ctx->di,  [PYREG_RSI] = ctx->si,  [PYREG_RDX] = ctx->dx,
+	    [PYREG_RCX] = ctx->cx,  [PYREG_R8] = ctx->r8,   [PYREG_R9] = ctx->r9,
+	    [PYREG_RAX] = ctx->ax,  [PYREG_RBX] = ctx->bx,  [PYREG_RBP] = ctx->bp,
+	    [PYREG_R10] = ctx->r10, [PYREG_R11] = ctx->r11, [PYREG_R12] = ctx->r12,
+	    [PYREG_R13] = ctx->r13, [PYREG_R14] = ctx->r14, [PYREG_R15] = ctx->r15,
+	};
+	return r[reg & 15];
+}
+
+/* The argument map of this probe point (0: the calling convention). */
+static __always_inline __u32 argmap(struct pt_regs *ctx)
+{
+	return (__u32)(bpf_get_attach_cookie(ctx) >> 48) & 0xff;
+}
+
+/* Argument i of the probed function, wherever argument map `map` says it is. */
+static __always_inline __u64 arg_in(struct pt_regs *ctx, __u32 map, __u32 i)
+{
+	if (map == 0 || map >= PYRACE_ARGMAPS || i >= PYRACE_ARGMAP_ARGS) {
+		switch (i) {
+		case 0:
+			return PT_REGS_PARM1(ctx);
+		case 1:
+			return PT_REGS_PARM2(ctx);
+		case 2:
+			return PT_REGS_PARM3(ctx);
+		case 3:
+			return PT_REGS_PARM4(ctx);
+		case 4:
+			return PT_REGS_PARM5(ctx);
+		default:
+			return ctx->r9;
+		}
+	}
+	return reg_value(ctx, argregs[map][i]);
+}
+
+static __always_inline __u64 arg(struct pt_regs *ctx, __u32 i)
+{
+	return arg_in(ctx, argmap(ctx), i);
+}
 
 static __always_inline __u64 load_bias(struct pt_regs *ctx)
 {
@@ -136,7 +185,7 @@ struct {
 SEC("uprobe")
 int dispatch(struct pt_regs *ctx)
 {
-	bpf_tail_call(ctx, &handlers, (__u32)(bpf_get_attach_cookie(ctx) >> 48));
+	bpf_tail_call(ctx, &handlers, (__u32)(bpf_get_attach_cookie(ctx) >> 56));
 	return 0;
 }
 
@@ -166,6 +215,8 @@ static __always_inline struct pyrace_event *new_event(__u8 type, __u8 op)
 static __always_inline void submit_flags(struct pyrace_event *e, __u64 force)
 {
 	__u64 size = PYRACE_EVENT_HEADER_SIZE + (__u64)e->nframes * sizeof(struct pyrace_frame);
+	/* keep the compiler from bounding nframes instead of size: the verifier needs size */
+	asm volatile("" : "+r"(size));
 	if (size > sizeof(*e))
 		size = sizeof(*e);
 	__u64 flags = BPF_RB_NO_WAKEUP;
@@ -181,19 +232,49 @@ static __always_inline void submit(struct pyrace_event *e)
 }
 
 /* Walks the current thread's interpreter frames: (code object, instruction index) pairs. */
-static __always_inline void capture_stack(struct pyrace_event *e, __u64 bias)
+/* The innermost interpreter frame of the current thread. */
+static __always_inline __u64 current_frame(__u64 bias)
 {
+	if (L.tls_tstate) {
+		/* 3.13+: _Py_tss_tstate, set while the thread holds the GIL, as every probed
+		 * function does */
+		struct task_struct *task = bpf_get_current_task_btf();
+		__u64 tstate = read_u64(task->thread.fsbase + (__s64)L.tls_tstate);
+		return tstate ? read_u64(tstate + L.tstate_current_frame) : 0;
+	}
 	__u64 tstate = read_u64(bias + L.runtime_addr + L.runtime_tstate_current);
 	if (!tstate)
-		return;
+		return 0;
 	__u64 cframe = read_u64(tstate + L.tstate_cframe);
 	if (!cframe)
-		return;
-	__u64 frame = read_u64(cframe + L.cframe_current_frame);
-	__u32 n = 0;
+		return 0;
+	return read_u64(cframe + L.cframe_current_frame);
+}
+
+/* Whether a frame is a Python function's: 3.13+ also link C-stack shim frames and frames whose
+ * executable is not a code object into the chain. */
+static __always_inline int is_python_frame(__u64 frame, __u64 code, __u64 bias)
+{
+	if (L.owner_cstack != 0xff) {
+		__u8 owner = 0;
+		bpf_probe_read_user(&owner, 1, (void *)(frame + L.frame_owner));
+		if (owner >= L.owner_cstack)
+			return 0;
+	}
+	return !L.code_type_addr || read_u64(code + L.obj_type) == bias + L.code_type_addr;
+}
+
+/* A function of its own, checked by the verifier once: the frame walk with its skipped frames
+ * inlined into every program that captures a stack is more states than it allows. The frame
+ * count lives in the event, so that states do not differ by it. */
+__noinline int capture_stack(struct pyrace_event *e, __u64 bias)
+{
+	if (!e)
+		return 0;
+	__u64 frame = current_frame(bias);
+	e->nframes = 0;
 	for (int i = 0; i < PYRACE_MAX_FRAMES + 8 && frame; i++) {
 		__u64 code = 0, prev = 0, instr_ptr = 0;
-		__u8 owner = 0;
 		if (bpf_probe_read_user(&code, 8, (void *)(frame + L.frame_code)) ||
 		    bpf_probe_read_user(&prev, 8, (void *)(frame + L.frame_previous)) ||
 		    bpf_probe_read_user(&instr_ptr, 8, (void *)(frame + L.frame_prev_instr))) {
@@ -201,28 +282,35 @@ static __always_inline void capture_stack(struct pyrace_event *e, __u64 bias)
 			e->truncated = 1;
 			break;
 		}
-		if (L.owner_cstack != 0xff) {
-			bpf_probe_read_user(&owner, 1, (void *)(frame + L.frame_owner));
-			if (owner == L.owner_cstack) {
-				frame = prev;
-				continue;
-			}
-		}
+		/* 3.14 tags the executable reference in its low bits */
+		code &= ~3ULL;
+		int keep = is_python_frame(frame, code, bias);
+		frame = prev;
+		if (!keep)
+			continue;
+		__u32 n = e->nframes;
 		if (n >= PYRACE_MAX_FRAMES) {
 			e->truncated = 1;
 			break;
 		}
 		__u64 base = code + L.code_adaptive;
-		__u32 idx = instr_ptr >= base ? (__u32)((instr_ptr - base) / 2) : 0;
-		if (n < PYRACE_MAX_FRAMES) {
-			e->frames[n].code = code;
-			e->frames[n].instr = idx;
-			e->frames[n].reserved = 0;
-		}
-		n++;
-		frame = prev;
+		e->frames[n].code = code;
+		e->frames[n].instr = instr_ptr >= base ? (__u32)((instr_ptr - base) / 2) : 0;
+		e->frames[n].reserved = 0;
+		e->nframes = (__u8)(n + 1);
 	}
-	e->nframes = n;
+	return 0;
+}
+
+/* Signed digit count of an int: ob_size, or from 3.12 on the sign and count in lv_tag. */
+static __always_inline __s64 long_size(__u64 key)
+{
+	__u64 raw = read_u64(key + L.long_size);
+	if (!L.long_tagged)
+		return (__s64)raw;
+	__s64 ndigits = (__s64)(raw >> 3);
+	__u64 sign = raw & 3;
+	return sign == 2 ? -ndigits : sign == 1 ? 0 : ndigits;
 }
 
 /* Whether a key's identity can be read from the object itself: a str (its cached hash) or an
@@ -234,7 +322,7 @@ static __always_inline int key_is_plain(__u64 key, __u64 bias)
 	if (type == bias + L.str_type_addr)
 		return 1;
 	if (type == bias + L.int_type_addr) {
-		__s64 size = (__s64)read_u64(key + L.long_size);
+		__s64 size = long_size(key);
 		return size >= -2 && size <= 2;
 	}
 	return 0;
@@ -265,7 +353,7 @@ static __always_inline void read_key(struct pyrace_event *e, __u64 key, __u64 ha
 		return;
 	}
 	if (type == bias + L.int_type_addr) {
-		__s64 size = (__s64)read_u64(key + L.long_size);
+		__s64 size = long_size(key);
 		__u32 d[2] = {};
 		if (size >= -2 && size <= 2) {
 			bpf_probe_read_user(d, sizeof(d), (void *)(key + L.long_digits));
@@ -455,14 +543,20 @@ static __always_inline int on_store(struct pt_regs *ctx, __u64 dict, __u64 key, 
 }
 
 SEC("uprobe")
-int BPF_KPROBE(insertdict, __u64 dict, __u64 key, __u64 hash, __u64 value)
+int insertdict(struct pt_regs *ctx)
 {
+	__u32 map = argmap(ctx);
+	__u64 dict = arg_in(ctx, map, 0), key = arg_in(ctx, map, 1), hash = arg_in(ctx, map, 2),
+	      value = arg_in(ctx, map, 3);
 	return on_store(ctx, dict, key, hash, value);
 }
 
 SEC("uprobe")
-int BPF_KPROBE(insert_to_emptydict, __u64 dict, __u64 key, __u64 hash, __u64 value)
+int insert_to_emptydict(struct pt_regs *ctx)
 {
+	__u32 map = argmap(ctx);
+	__u64 dict = arg_in(ctx, map, 0), key = arg_in(ctx, map, 1), hash = arg_in(ctx, map, 2),
+	      value = arg_in(ctx, map, 3);
 	return on_store(ctx, dict, key, hash, value);
 }
 
@@ -488,15 +582,19 @@ static __always_inline int on_key_op(struct pt_regs *ctx, __u8 op, __u64 dict, _
 }
 
 SEC("uprobe")
-int BPF_KPROBE(dict_delitem, __u64 dict, __u64 key)
+int dict_delitem(struct pt_regs *ctx)
 {
+	__u32 map = argmap(ctx);
+	__u64 dict = arg_in(ctx, map, 0), key = arg_in(ctx, map, 1);
 	return on_key_op(ctx, PYOP_DELETE, dict, key);
 }
 
 /* dict.pop(key[, default]) and dict.get(key[, default]) take (self, args, nargs). */
 SEC("uprobe")
-int BPF_KPROBE(dict_pop, __u64 dict, __u64 args)
+int dict_pop(struct pt_regs *ctx)
 {
+	__u32 map = argmap(ctx);
+	__u64 dict = arg_in(ctx, map, 0), args = arg_in(ctx, map, 1);
 	/* an empty dict is left without a lookup: a pop that finds nothing changes nothing */
 	if (watched_dict(dict) && read_u64(dict + L.dict_used) == 0 &&
 	    !key_is_plain(read_u64(args), load_bias(ctx)))
@@ -505,33 +603,61 @@ int BPF_KPROBE(dict_pop, __u64 dict, __u64 args)
 }
 
 SEC("uprobe")
-int BPF_KPROBE(dict_get, __u64 dict, __u64 args)
+int dict_get(struct pt_regs *ctx)
 {
+	__u32 map = argmap(ctx);
+	__u64 dict = arg_in(ctx, map, 0), args = arg_in(ctx, map, 1);
 	return on_key_op(ctx, PYOP_READ, dict, read_u64(args));
 }
 
 SEC("uprobe")
-int BPF_KPROBE(dict_setdefault, __u64 dict, __u64 key)
+int dict_setdefault(struct pt_regs *ctx)
 {
+	__u32 map = argmap(ctx);
+	__u64 dict = arg_in(ctx, map, 0), key = arg_in(ctx, map, 1);
 	return on_key_op(ctx, PYOP_SETDEFAULT, dict, key);
 }
 
+/* 3.13+: dict.setdefault(key[, default]) itself, (self, args, nargs): PyDict_SetDefault is
+ * the C API only */
 SEC("uprobe")
-int BPF_KPROBE(dict_popitem, __u64 dict)
+int dict_setdefault_args(struct pt_regs *ctx)
 {
+	__u32 map = argmap(ctx);
+	__u64 dict = arg_in(ctx, map, 0), args = arg_in(ctx, map, 1);
+	return on_key_op(ctx, PYOP_SETDEFAULT, dict, read_u64(args));
+}
+
+/* 3.13+: the removal under dict.pop() and DELETE_GLOBAL; the first already made its access */
+SEC("uprobe")
+int dict_pop_held(struct pt_regs *ctx)
+{
+	__u32 map = argmap(ctx);
+	__u64 dict = arg_in(ctx, map, 0), key = arg_in(ctx, map, 1);
+	if (repeats_last_access(dict, key))
+		return 0;
+	return on_key_op(ctx, PYOP_DELETE, dict, key);
+}
+
+SEC("uprobe")
+int dict_popitem(struct pt_regs *ctx)
+{
+	__u64 dict = arg(ctx, 0);
 	return on_key_op(ctx, PYOP_POPITEM, dict, 0);
 }
 
 SEC("uprobe")
-int BPF_KPROBE(dict_clear, __u64 dict)
+int dict_clear(struct pt_regs *ctx)
 {
+	__u64 dict = arg(ctx, 0);
 	return on_key_op(ctx, PYOP_CLEAR, dict, 0);
 }
 
 /* update() into an empty dict clones the other table without insertdict. */
 SEC("uprobe")
-int BPF_KPROBE(dict_merge, __u64 dict)
+int dict_merge(struct pt_regs *ctx)
 {
+	__u64 dict = arg(ctx, 0);
 	if (!watched_dict(dict))
 		return 0;
 	if (read_u64(dict + L.dict_used) != 0)
@@ -542,21 +668,25 @@ int BPF_KPROBE(dict_merge, __u64 dict)
 
 /* for k in D, D.copy(): every key is read */
 SEC("uprobe")
-int BPF_KPROBE(dict_iterate, __u64 dict)
+int dict_iterate(struct pt_regs *ctx)
 {
+	__u64 dict = arg(ctx, 0);
 	return on_key_op(ctx, PYOP_ITERATE, dict, 0);
 }
 
 /* iter(D.keys()), iter(D.items()), iter(D.values()): the view holds the dict */
 SEC("uprobe")
-int BPF_KPROBE(dictview_iterate, __u64 view)
+int dictview_iterate(struct pt_regs *ctx)
 {
+	__u64 view = arg(ctx, 0);
 	return on_key_op(ctx, PYOP_ITERATE, read_u64(view + L.dictview_dict), 0);
 }
 
 SEC("uprobe")
-int BPF_KPROBE(dict_lookup, __u64 dict, __u64 key, __u64 hash)
+int dict_lookup(struct pt_regs *ctx)
 {
+	__u32 map = argmap(ctx);
+	__u64 dict = arg_in(ctx, map, 0), key = arg_in(ctx, map, 1), hash = arg_in(ctx, map, 2);
 	if (!watched_dict(dict))
 		return 0;
 	if (repeats_last_access(dict, key))
@@ -571,8 +701,10 @@ int BPF_KPROBE(dict_lookup, __u64 dict, __u64 key, __u64 hash)
 }
 
 SEC("uprobe")
-int BPF_KPROBE(dict_contains, __u64 dict, __u64 key)
+int dict_contains(struct pt_regs *ctx)
 {
+	__u32 map = argmap(ctx);
+	__u64 dict = arg_in(ctx, map, 0), key = arg_in(ctx, map, 1);
 	return on_key_op(ctx, PYOP_READ, dict, key);
 }
 
@@ -580,8 +712,10 @@ int BPF_KPROBE(dict_contains, __u64 dict, __u64 key)
  * this way, as their value dies. From then on the dict is a registry: a later store of the same
  * key (the value re-created because it was gone) is ordered after the removal. */
 SEC("uprobe")
-int BPF_KPROBE(registry_remove, __u64 dict, __u64 key)
+int registry_remove(struct pt_regs *ctx)
 {
+	__u32 map = argmap(ctx);
+	__u64 dict = arg_in(ctx, map, 0), key = arg_in(ctx, map, 1);
 	struct watch_info info = {.kind = PYWATCH_REGISTRY};
 	struct pyrace_watch_key k = watch_key(dict);
 	bpf_map_update_elem(&watched, &k, &info, BPF_NOEXIST);
@@ -591,8 +725,9 @@ int BPF_KPROBE(registry_remove, __u64 dict, __u64 key)
 }
 
 SEC("uprobe")
-int BPF_KPROBE(dict_dealloc, __u64 dict)
+int dict_dealloc(struct pt_regs *ctx)
 {
+	__u64 dict = arg(ctx, 0);
 	if (!watch_entry(dict))
 		return 0;
 	struct pyrace_watch_key k = watch_key(dict);
@@ -716,8 +851,11 @@ int BPF_KPROBE(set_update, __u64 set, __u64 other)
 
 /* module_init_dict(module, md_dict, name, doc): every module's namespace passes here. */
 SEC("uprobe")
-int BPF_KPROBE(module_init_dict, __u64 module, __u64 md_dict, __u64 name)
+int module_init_dict(struct pt_regs *ctx)
 {
+	__u32 map = argmap(ctx);
+	__u64 module = arg_in(ctx, map, 0), md_dict = arg_in(ctx, map, 1),
+	      name = arg_in(ctx, map, 2);
 	struct watch_info info = {.kind = PYWATCH_MODULE};
 	struct pyrace_watch_key k = watch_key(md_dict);
 	bpf_map_update_elem(&watched, &k, &info, BPF_ANY);
@@ -764,8 +902,9 @@ static __always_inline int take_stash(struct call_stash *out)
 
 /* Lock.acquire / RLock.acquire: only a call that returns True acquired the lock. */
 SEC("uprobe")
-int BPF_KPROBE(lock_acquire_entry, __u64 lock)
+int lock_acquire_entry(struct pt_regs *ctx)
 {
+	__u64 lock = arg(ctx, 0);
 	stash_call(lock, load_bias(ctx));
 	return 0;
 }
@@ -778,6 +917,45 @@ int BPF_KRETPROBE(lock_acquire_return, __u64 ret)
 		return 0;
 	if (ret == s.bias + L.true_addr)
 		emit_sync(ctx, PYSYNC_ACQUIRE, s.obj, 0, s.bias, 1);
+	return 0;
+}
+
+/* A copy of lock.acquire() inlined into its caller (3.13's method_vectorcall_VARARGS_KEYWORDS):
+ * entered with the lock in some register, left where the caller's variable holds the result.
+ * Keyed by stack pointer too, which is the same at both points of one frame: an acquire whose
+ * argument parsing runs Python code that acquires another lock is not confused with it. */
+struct inline_call_key {
+	__u64 tid;
+	__u64 sp;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct inline_call_key);
+	__type(value, __u64);
+} inline_calls SEC(".maps");
+
+SEC("uprobe")
+int lock_inline_entry(struct pt_regs *ctx)
+{
+	struct inline_call_key k = {.tid = bpf_get_current_pid_tgid(), .sp = PT_REGS_SP(ctx)};
+	__u64 lock = arg(ctx, 0);
+	bpf_map_update_elem(&inline_calls, &k, &lock, BPF_ANY);
+	return 0;
+}
+
+SEC("uprobe")
+int lock_inline_exit(struct pt_regs *ctx)
+{
+	struct inline_call_key k = {.tid = bpf_get_current_pid_tgid(), .sp = PT_REGS_SP(ctx)};
+	__u64 *lock = bpf_map_lookup_elem(&inline_calls, &k);
+	if (!lock)
+		return 0;
+	__u64 obj = *lock, bias = load_bias(ctx);
+	bpf_map_delete_elem(&inline_calls, &k);
+	if (arg(ctx, 0) == bias + L.true_addr)
+		emit_sync(ctx, PYSYNC_ACQUIRE, obj, 0, bias, 1);
 	return 0;
 }
 
@@ -794,54 +972,94 @@ int BPF_KRETPROBE(lock_restore_return, __u64 ret)
 }
 
 SEC("uprobe")
-int BPF_KPROBE(lock_release, __u64 lock)
+int lock_release(struct pt_regs *ctx)
 {
+	__u64 lock = arg(ctx, 0);
 	emit_sync(ctx, PYSYNC_RELEASE, lock, 0, load_bias(ctx), 1);
 	return 0;
 }
 
 SEC("uprobe")
-int BPF_KPROBE(lock_dealloc, __u64 lock)
+int lock_dealloc(struct pt_regs *ctx)
 {
+	__u64 lock = arg(ctx, 0);
 	emit_sync(ctx, PYSYNC_LOCK_FREED, lock, 0, 0, 0);
 	return 0;
 }
 
-/* PyThread_start_new_thread(func, boot) in the parent; thread_run(boot) in the child. */
+/* PyThread_start_new_thread(func, boot) (3.13+: PyThread_start_joinable_thread) in the parent;
+ * thread_run(boot) in the child. */
 SEC("uprobe")
-int BPF_KPROBE(thread_spawn, __u64 func, __u64 boot)
+int thread_spawn(struct pt_regs *ctx)
 {
+	__u64 boot = arg(ctx, 1);
 	emit_sync(ctx, PYSYNC_THREAD_SPAWN, boot, 0, load_bias(ctx), 1);
 	return 0;
 }
 
 SEC("uprobe")
-int BPF_KPROBE(thread_begin, __u64 boot)
+int thread_begin(struct pt_regs *ctx)
 {
+	__u64 boot = arg(ctx, 0);
 	emit_sync(ctx, PYSYNC_THREAD_BEGIN, boot, 0, 0, 0);
 	return 0;
 }
 
 /* release_sentinel(weakref to the thread's lock): Thread.join() acquires that lock. */
 SEC("uprobe")
-int BPF_KPROBE(thread_exit, __u64 weakref)
+int thread_exit(struct pt_regs *ctx)
 {
+	__u64 weakref = arg(ctx, 0);
 	__u64 lock = read_u64(weakref + L.weakref_object);
 	emit_sync(ctx, PYSYNC_THREAD_EXIT, lock, 0, 0, 0);
 	return 0;
 }
 
+/* 3.13+: remove_from_shutdown_handles(handle) as the thread ends, after its last Python code */
+SEC("uprobe")
+int thread_end(struct pt_regs *ctx)
+{
+	__u64 handle = arg(ctx, 0);
+	emit_sync(ctx, PYSYNC_THREAD_END, handle, 0, 0, 0);
+	return 0;
+}
+
+/* ThreadHandle_join(handle, timeout) returns 0 on a timeout too: the thread ended only when
+ * its thread_is_exiting event is set. */
+SEC("uprobe")
+int thread_join_entry(struct pt_regs *ctx)
+{
+	stash_call(arg(ctx, 0), load_bias(ctx));
+	return 0;
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(thread_join_return, __u64 ret)
+{
+	struct call_stash s;
+	if (take_stash(&s))
+		return 0;
+	__u8 exiting = 0;
+	bpf_probe_read_user(&exiting, 1, (void *)(s.obj + L.handle_exiting));
+	if ((__u32)ret == 0 && exiting == 1)
+		emit_sync(ctx, PYSYNC_THREAD_JOIN, s.obj, 0, s.bias, 1);
+	return 0;
+}
+
 /* _queue.SimpleQueue.put(item, ...) takes (self, args, nargs, kwnames). */
 SEC("uprobe")
-int BPF_KPROBE(queue_put, __u64 queue, __u64 args)
+int queue_put(struct pt_regs *ctx)
 {
+	__u32 map = argmap(ctx);
+	__u64 queue = arg_in(ctx, map, 0), args = arg_in(ctx, map, 1);
 	emit_sync(ctx, PYSYNC_QUEUE_PUT, queue, read_u64(args), 0, 0);
 	return 0;
 }
 
 SEC("uprobe")
-int BPF_KPROBE(queue_get_entry, __u64 queue)
+int queue_get_entry(struct pt_regs *ctx)
 {
+	__u64 queue = arg(ctx, 0);
 	stash_call(queue, 0);
 	return 0;
 }
@@ -858,8 +1076,9 @@ int BPF_KRETPROBE(queue_get_return, __u64 item)
 }
 
 SEC("uprobe")
-int BPF_KPROBE(code_dealloc, __u64 code)
+int code_dealloc(struct pt_regs *ctx)
 {
+	__u64 code = arg(ctx, 0);
 	struct pyrace_event *e = new_event(PYEV_CODE_FREED, 0);
 	if (!e)
 		return 0;
@@ -869,7 +1088,7 @@ int BPF_KPROBE(code_dealloc, __u64 code)
 }
 
 SEC("uprobe")
-int BPF_KPROBE(finalize)
+int finalize(struct pt_regs *ctx)
 {
 	struct pyrace_event *e = new_event(PYEV_FINALIZE, 0);
 	if (!e)

@@ -15,13 +15,11 @@ static void attach_usage(FILE *out)
 	fprintf(
 	    out,
 	    "usage: pyrace attach -p PID [-p PID...] [--children] [OPTIONS]\n\n"
-	    "Attaches to running CPython 3.11 processes, traces them until Ctrl-C (SIGINT), "
-	    "SIGTERM,\n"
-	    "the deadline or the end of every traced process, detaches (leaving nothing behind "
-	    "in the\n"
-	    "processes or the kernel) and prints the races found on stderr. The processes are "
-	    "not\n"
-	    "restarted or written to. Races are reported within each process, never across.\n\n"
+	    "Attaches to running CPython 3.11 or 3.13 processes, traces them until Ctrl-C\n"
+	    "(SIGINT), SIGTERM, the deadline or the end of every traced process, detaches\n"
+	    "(leaving nothing behind in the processes or the kernel) and prints the races found\n"
+	    "on stderr. The processes are not restarted or written to. Races are reported within\n"
+	    "each process, never across.\n\n"
 	    "  -p, --pid PID        a process to trace (may be repeated)\n"
 	    "  --children           also trace the processes below them: those that exist now,\n"
 	    "                       those they fork and the Python programs they execute (each\n"

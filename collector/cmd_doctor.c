@@ -111,8 +111,9 @@ static void print_inline_sites(const struct interp_info *in, size_t probe)
 				 s->high);
 		else
 			snprintf(span, sizeof(span), "0x%" PRIx64, s->entry_pc);
-		printf("  %-20s   inlined in %s+%" PRIu64 " (%s, %zu range%s) %s\n", "", s->caller,
-		       s->caller_offset, span, s->nranges, s->nranges == 1 ? "" : "s", args);
+		printf("  %-20s   inlined in %s+%" PRIu64 " (%s, %zu range%s) %s%s\n", "",
+		       s->caller, s->caller_offset, span, s->nranges, s->nranges == 1 ? "" : "s",
+		       args, s->traced ? " (probed)" : "");
 		shown++;
 	}
 	const struct probe_point *p = &in->probes[probe];
@@ -141,11 +142,21 @@ static void print_probe_table(const struct interp_info *in)
 			snprintf(args, sizeof(args), "return value=rax");
 		else
 			print_args(args, sizeof(args), p->args, p->nargs);
-		if (p->ninlined_uncovered)
+		if (p->ninlined_uncovered && p->ninlined_traced == p->ninlined_uncovered)
+			snprintf(status, sizeof(status), "%sinlined x%zu (probed)",
+				 p->found ? "ok + " : "", p->ninlined_uncovered);
+		else if (p->ninlined_uncovered && p->ninlined_traced)
+			snprintf(status, sizeof(status), "%sinlined x%zu (%zu not traced yet)",
+				 p->found ? "ok + " : "", p->ninlined_uncovered,
+				 p->ninlined_uncovered - p->ninlined_traced);
+		else if (p->ninlined_uncovered)
 			snprintf(status, sizeof(status), "%sinlined x%zu (not traced yet)",
 				 p->found ? "ok + " : "", p->ninlined_uncovered);
 		else if (!p->found && probe_spec_optional(p->spec))
 			snprintf(status, sizeof(status), "not in this build (another row sees it)");
+		else if (p->kind != PROBE_FUNCTION)
+			snprintf(status, sizeof(status), "ok (inlined %s)",
+				 p->kind == PROBE_INLINE_ENTRY ? "entry" : "exit");
 		else
 			snprintf(status, sizeof(status), "%s",
 				 p->found ? (p->spec->is_return ? "ok (return)" : "ok")
@@ -184,10 +195,10 @@ static void print_verdict(const struct interp_info *in, enum interp_status st, c
 	size_t iused = 0;
 	for (size_t i = 0; i < in->nprobes && iused < sizeof(inlined); i++) {
 		const struct probe_point *p = &in->probes[i];
-		if (p->ninlined_uncovered)
+		if (p->ninlined_uncovered > p->ninlined_traced)
 			iused += (size_t)snprintf(inlined + iused, sizeof(inlined) - iused,
 						  "%s%s x%zu", iused ? ", " : "", p->spec->function,
-						  p->ninlined_uncovered);
+						  p->ninlined_uncovered - p->ninlined_traced);
 	}
 	if (st == INTERP_OK) {
 		printf("\n  pyrace run: can trace this interpreter");
@@ -199,10 +210,12 @@ static void print_verdict(const struct interp_info *in, enum interp_status st, c
 	printf("\n  pyrace run: cannot trace this interpreter: %s\n", why);
 	if (!in->table)
 		return;
-	if (in->major != 3 || in->minor != 11)
-		printf("    missing: eBPF programs and symbolizer for CPython %u.%u's layout "
-		       "(thread state, frames, argument registers)\n",
-		       in->major, in->minor);
+	if (in->major != 3 || (in->minor != 11 && in->minor != 13))
+		printf(
+		    "    missing: a tested probe set for CPython %u.%u (its layout and argument "
+		    "registers are read as for 3.13, but its inlined copies are not probed and the "
+		    "corpus was not run on it)\n",
+		    in->major, in->minor);
 	if (used)
 		printf("    missing: probe points for %s\n", missing);
 	if (iused)

@@ -15,8 +15,8 @@ static void run_usage(FILE *out)
 	fprintf(
 	    out,
 	    "usage: pyrace run [OPTIONS] -- COMMAND [ARGS...]\n\n"
-	    "Runs COMMAND (a CPython 3.11 interpreter, or anything that executes one), traces it\n"
-	    "to its end and prints the races found on stderr.\n\n"
+	    "Runs COMMAND (a CPython 3.11 or 3.13 interpreter, or anything that executes one),\n"
+	    "traces it to its end and prints the races found on stderr.\n\n"
 	    "  -o, --output FILE    keep the trace in FILE (for pyrace analyze)\n"
 	    "  --debug-dir DIR      where build-id debug files live (default "
 	    "/usr/lib/debug)\n" NO_READS_HELP GLOBAL_READS_HELP);

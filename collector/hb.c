@@ -434,6 +434,31 @@ static void on_registry_insert(struct hb *h, const struct pyrace_event *e, uint3
 		join_strong(h, t, &h->vcs[*slot - 1]);
 }
 
+/* Bit 47 is above every user-space address and below the process tag: a ThreadHandle (raw
+ * malloc) is kept apart from a Lock object that might later live at its address. */
+#define HB_HANDLE_TAG (1ULL << 47)
+
+/* 3.13+: a thread ends by leaving its ThreadHandle, and a join that saw it end acquires that
+ * handle. Modelled as 3.11's sentinel lock, released once by the ending thread. */
+static void on_thread_handle(struct hb *h, const struct pyrace_event *e, uint32_t t)
+{
+	struct hb_lock *l = lock_of(h, e->obj | HB_HANDLE_TAG);
+	if (!l)
+		return;
+	uint32_t lock = (uint32_t)(l - h->locks);
+	l->sentinel = 1;
+	if (e->op == PYSYNC_THREAD_END) {
+		lockorder_signal(&h->order, t, epoch_of(h, t), lock);
+		note_sync(h, t, e, HB_SYNC_EXIT, lock);
+		l->owner = t + 1;
+		release_into(h, t, &l->vc);
+		return;
+	}
+	join_strong(h, t, &l->vc);
+	note_sync(h, t, e, HB_SYNC_JOIN, lock);
+	lockorder_acquire(&h->order, t, epoch_of(h, t), lock, 0, NULL, NULL, 0, 0);
+}
+
 static void on_sync(struct hb *h, const struct pyrace_event *e, uint32_t t)
 {
 	struct hb_thread *th = &h->threads[t];
@@ -500,6 +525,10 @@ static void on_sync(struct hb *h, const struct pyrace_event *e, uint32_t t)
 		release_into(h, t, &l->vc);
 		return;
 	}
+	case PYSYNC_THREAD_END:
+	case PYSYNC_THREAD_JOIN:
+		on_thread_handle(h, e, t);
+		return;
 	case PYSYNC_THREAD_SPAWN: {
 		uint32_t idx = stored_clock(h, &th->vc);
 		uint64_t *slot =

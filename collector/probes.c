@@ -11,6 +11,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "probe_regs.h"
 #include "pyrace.skel.h"
 
 /* From the kernel's uapi (6.6+); libbpf 1.1 and Debian 12's headers predate them. */
@@ -41,6 +42,7 @@ struct probes {
 	int multi; /* programs loaded for uprobe_multi links */
 	struct probe_process *procs;
 	size_t nprocs, procs_cap;
+	uint8_t argmap[128]; /* per probe point of in: its argument map, 0 the calling convention */
 };
 
 /* The link_create part of union bpf_attr for uprobe_multi, padded to the union's size. */
@@ -112,15 +114,16 @@ static int attach_multi(struct probes *p, struct probe_process *proc, char *why,
 				if (!pp->found || (int)pp->spec->module != module ||
 				    pp->spec->is_return != is_return)
 					continue;
-				int index = handler_index(p, pp->spec->program);
+				int index = handler_index(p, probe_program(pp));
 				if (index < 0) {
 					snprintf(why, whylen, "internal: no BPF program %s",
-						 pp->spec->program);
+						 probe_program(pp));
 					return -ENOENT;
 				}
 				path = probe_path(in, pp);
 				offsets[cnt] = pp->file_offset;
-				cookies[cnt] = ((uint64_t)index << 48) | pp->vaddr;
+				cookies[cnt] = ((uint64_t)index << 56) |
+					       ((uint64_t)p->argmap[j] << 48) | pp->vaddr;
 				cnt++;
 			}
 			if (!cnt)
@@ -161,9 +164,9 @@ static int attach_each(struct probes *p, struct probe_process *proc, char *why, 
 		if (!pp->found)
 			continue;
 		struct bpf_program *prog =
-		    bpf_object__find_program_by_name(p->skel->obj, pp->spec->program);
+		    bpf_object__find_program_by_name(p->skel->obj, probe_program(pp));
 		LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = pp->spec->is_return,
-			    .bpf_cookie = pp->vaddr);
+			    .bpf_cookie = ((uint64_t)p->argmap[i] << 48) | pp->vaddr);
 		struct bpf_link *link = bpf_program__attach_uprobe_opts(
 		    prog, pid, probe_path(in, pp), pp->file_offset, &opts);
 		if (!link || proc->nlinks == MAX_LINKS) {
@@ -219,6 +222,31 @@ static int attach_line(struct probes *p, struct probe_process *proc, char *why, 
 	return -err;
 }
 
+/* Gives every probe point whose arguments are not in the calling convention's registers an
+ * argument map (the same map for points that agree) and writes the maps into the programs. */
+static int assign_argmaps(struct probes *p, const struct interp_info *in)
+{
+	uint8_t nmaps = 1;
+	memset(p->argmap, 0, sizeof(p->argmap));
+	for (size_t i = 0; i < in->nprobes && i < sizeof(p->argmap); i++) {
+		const struct probe_point *pp = &in->probes[i];
+		if (!pp->found || pp->spec->is_return || !probe_regs_unusual(pp))
+			continue;
+		uint8_t m = 1;
+		while (m < nmaps &&
+		       memcmp(p->skel->rodata->argregs[m], pp->regs, PYRACE_ARGMAP_ARGS) != 0)
+			m++;
+		if (m == nmaps) {
+			if (nmaps == PYRACE_ARGMAPS)
+				return -E2BIG;
+			memcpy((void *)p->skel->rodata->argregs[nmaps++], pp->regs,
+			       PYRACE_ARGMAP_ARGS);
+		}
+		p->argmap[i] = m;
+	}
+	return 0;
+}
+
 /* Opens and loads the programs; with `multi`, for uprobe_multi links. */
 static int load(struct probes *p, const struct interp_info *in, int stop_at_finalize, int multi)
 {
@@ -226,6 +254,9 @@ static int load(struct probes *p, const struct interp_info *in, int stop_at_fina
 	if (!p->skel)
 		return -errno;
 	p->skel->rodata->L = in->layout;
+	int err = assign_argmaps(p, in);
+	if (err)
+		return err;
 	/* PYRACE_RING_SIZE: bytes of the event ring buffer (a power of two, at least a page) */
 	const char *ring = getenv("PYRACE_RING_SIZE");
 	if (ring) {

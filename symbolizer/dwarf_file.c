@@ -197,3 +197,48 @@ int dwarf_function_at(struct dwarf_file *df, uint64_t vaddr, Dwarf_Die *out)
 	}
 	return -1;
 }
+
+/* Depth-first over `scope`'s own variables and lexical blocks (inlined copies hold variables
+ * of other functions): the register variable `name` is assigned at exactly `pc`. */
+static int variable_born_at(Dwarf_Die *scope, const char *name, uint64_t pc, char *where,
+			    size_t len, int depth)
+{
+	Dwarf_Die child;
+	if (depth > 32 || dwarf_child(scope, &child) != 0)
+		return -1;
+	do {
+		int tag = dwarf_tag(&child);
+		if (tag == DW_TAG_lexical_block &&
+		    variable_born_at(&child, name, pc, where, len, depth + 1) == 0)
+			return 0;
+		const char *n = tag == DW_TAG_variable ? dwarf_diename(&child) : NULL;
+		Dwarf_Attribute attr;
+		if (!n || strcmp(n, name) != 0 || !dwarf_attr(&child, DW_AT_location, &attr))
+			continue;
+		ptrdiff_t off = 0;
+		Dwarf_Addr base, start, end;
+		Dwarf_Op *expr;
+		size_t exprlen;
+		while ((off = dwarf_getlocations(&attr, off, &base, &start, &end, &expr,
+						 &exprlen)) > 0) {
+			int in_register =
+			    exprlen == 1 &&
+			    ((expr[0].atom >= DW_OP_reg0 && expr[0].atom <= DW_OP_reg31) ||
+			     expr[0].atom == DW_OP_regx);
+			if (start != pc || !in_register)
+				continue;
+			describe_location(expr, exprlen, where, len);
+			return 0;
+		}
+	} while (dwarf_siblingof(&child, &child) == 0);
+	return -1;
+}
+
+int dwarf_variable_born_at(struct dwarf_file *df, uint64_t function, const char *name, uint64_t pc,
+			   char *where, size_t len)
+{
+	Dwarf_Die fn;
+	if (dwarf_function_at(df, function, &fn))
+		return -1;
+	return variable_born_at(&fn, name, pc, where, len, 0);
+}

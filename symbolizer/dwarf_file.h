@@ -43,6 +43,12 @@ int dwarf_die_entry(Dwarf_Die *die, uint64_t *pc);
  * DW_TAG_subprogram. 0 when found. */
 int dwarf_function_at(struct dwarf_file *df, uint64_t vaddr, Dwarf_Die *out);
 
+/* The register that variable `name` of the out-of-line function starting at `function` is
+ * assigned to at exactly `pc`: a location list entry of it starts there (so `pc` is an
+ * instruction the compiler placed that value at). 0 with `where` set ("r15") when found. */
+int dwarf_variable_born_at(struct dwarf_file *df, uint64_t function, const char *name, uint64_t pc,
+			   char *where, size_t len);
+
 /* x86-64 name of DWARF register `regno` ("rdi"), or NULL. */
 const char *dwarf_register_name(unsigned regno);
 

@@ -41,8 +41,8 @@ int interp_enable_global_reads(struct interp_info *in, char *why, size_t whylen)
 {
 	if (in->major != 3 || in->minor != 11) {
 		snprintf(why, whylen,
-			 "--global-reads needs CPython 3.11 (its USDT line probe deoptimises "
-			 "LOAD_GLOBAL); %s is %s",
+			 "--global-reads is not possible for this interpreter: it needs CPython 3.11 "
+			 "(its USDT line probe deoptimises LOAD_GLOBAL); %s is %s",
 			 in->exe, in->version);
 		return -1;
 	}

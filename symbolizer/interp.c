@@ -10,6 +10,8 @@
 #include "elf_symbols.h"
 #include "interp_dwarf.h"
 #include "layout.h"
+#include "probe_regs.h"
+#include "tls_offset.h"
 
 static int exports_interpreter(const struct symbol_table *t)
 {
@@ -232,6 +234,41 @@ static int is_py_debug(const struct symbol_table *t)
 	       symbol_table_find_object(t, "_Py_RefTotal", &s) == 0;
 }
 
+/* What a 3.13+ build must give beyond its probe points' symbols for pyrace run. */
+static enum interp_status check_new_version(const struct interp_info *in, char *why, size_t whylen)
+{
+	if (!in->layout.tls_tstate) {
+		snprintf(why, whylen,
+			 "%s: cannot locate the thread state (_Py_tss_tstate) of this build: only "
+			 "an executable with libpython linked in is supported on CPython %u.%u",
+			 in->core, in->major, in->minor);
+		return INTERP_UNSUPPORTED;
+	}
+	for (size_t i = 0; i < in->nprobes; i++) {
+		const struct probe_point *p = &in->probes[i];
+		if (p->found && p->regs_unusable) {
+			snprintf(why, whylen,
+				 "no usable debug info for %s: the arguments of %s are not all in "
+				 "registers at its probe point",
+				 in->core, p->symbol);
+			return INTERP_NO_DEBUG_INFO;
+		}
+		/* a copy left unprobed would hide every operation it performs */
+		if (probe_table_inline(in->table, p->spec->function) && p->kind == PROBE_FUNCTION &&
+		    p->ninlined_uncovered > p->ninlined_traced) {
+			snprintf(
+			    why, whylen,
+			    "%s: %zu inlined cop%s of %s cannot be probed (the debug info does "
+			    "not place its arguments and result in registers)",
+			    in->core, p->ninlined_uncovered - p->ninlined_traced,
+			    p->ninlined_uncovered - p->ninlined_traced == 1 ? "y" : "ies",
+			    p->spec->function);
+			return INTERP_NO_DEBUG_INFO;
+		}
+	}
+	return INTERP_OK;
+}
+
 static enum interp_status inspect(const char *exe, const char *ld_library_path,
 				  const char *debug_dir, struct interp_info *out, char *why,
 				  size_t whylen, int full)
@@ -290,8 +327,15 @@ static enum interp_status inspect(const char *exe, const char *ld_library_path,
 		snprintf(why, whylen, "%s: CPython %s free-threaded build is not supported yet",
 			 out->core, out->version);
 		status = INTERP_UNSUPPORTED;
-	} else if (out->major != 3 || out->minor != 11) {
-		snprintf(why, whylen, "%s: CPython %s is not supported yet (supported: 3.11)",
+	} else if (out->major == 3 && out->minor == 14) {
+		snprintf(why, whylen,
+			 "%s: CPython %s is not supported yet (supported: 3.11, 3.13; 3.14 lacks "
+			 "probes on the inlined lock release and dict.get copies, and a run of the "
+			 "corpus)",
+			 out->core, out->version);
+		status = INTERP_UNSUPPORTED;
+	} else if (out->major != 3 || (out->minor != 11 && out->minor != 13)) {
+		snprintf(why, whylen, "%s: CPython %s is not supported yet (supported: 3.11, 3.13)",
 			 out->core, out->version);
 		status = INTERP_UNSUPPORTED;
 	}
@@ -346,8 +390,19 @@ static enum interp_status inspect(const char *exe, const char *ld_library_path,
 			nmissing++;
 		}
 	}
-	if (full)
+	/* 3.13+ clones move arguments and inline probed functions: pyrace run needs DWARF too */
+	if (full || out->has_debug_offsets) {
 		interp_dwarf_pass(out, core, queue);
+		probe_regs_resolve(out);
+	}
+	if (out->has_debug_offsets) {
+		out->layout.code_type_addr = out->code.code_type_addr;
+		if (tls_variable_offset(core, out->core, "_Py_tss_tstate",
+					"_PyThreadState_GetCurrent", &out->threads.tls_tstate) == 0)
+			out->layout.tls_tstate = out->threads.tls_tstate;
+	}
+	if (!nmissing && status == INTERP_OK && out->has_debug_offsets)
+		status = check_new_version(out, why, whylen);
 	if (nmissing && status == INTERP_OK) {
 		char hint[128];
 		snprintf(why, whylen,

@@ -16,8 +16,16 @@ struct probe_arg {
 	char where[16]; /* "rdi", "r12", "stack", "optimised out", "?" without DWARF */
 };
 
+enum probe_kind {
+	PROBE_FUNCTION = 0, /* an out-of-line copy of spec->function */
+	PROBE_INLINE_ENTRY, /* where an inlined copy starts */
+	PROBE_INLINE_EXIT,  /* where its caller's variable receives the inlined copy's result */
+};
+
 struct probe_point {
 	const struct probe_spec *spec;
+	enum probe_kind kind;
+	const char *program;  /* the BPF program: spec->program, or the spec's inline programs */
 	char symbol[128];     /* the symbol found (may be a clone name) */
 	uint64_t entry;	      /* link-time address of the function (the symbol's value) */
 	uint64_t vaddr;	      /* link-time address of the probed instruction */
@@ -28,6 +36,12 @@ struct probe_point {
 	size_t nargs;
 	size_t ninlined;	   /* inlined copies of the function (full inspection only) */
 	size_t ninlined_uncovered; /* ... of them not inside another probed function */
+	size_t ninlined_traced;	   /* ... of those, probed through points of their own */
+	/* where the program finds its arguments (enum pyrace_reg), from DWARF; regs_known 0: the
+	 * calling convention's order, as on 3.11 where DWARF is not read for pyrace run */
+	uint8_t regs[PYRACE_ARGMAP_ARGS];
+	int regs_known;
+	int regs_unusable; /* an argument the program reads is not in a register there */
 };
 
 /* One inlined copy of a probed function, as the doctor shows it. */
@@ -39,6 +53,7 @@ struct interp_inline_site {
 	char caller[128]; /* ELF symbol holding entry_pc, or the DWARF caller name */
 	uint64_t caller_offset;
 	int covered; /* its caller is itself probed */
+	int traced;  /* probed through points of its own (the spec names inline programs) */
 	struct probe_arg args[6];
 	size_t nargs;
 };
@@ -50,6 +65,12 @@ struct thread_layout {
 	uint32_t tstate_next, tstate_current_frame, tstate_native_thread_id;
 	uint32_t gil_holder, gil_locked; /* inside PyInterpreterState */
 };
+
+/* The program a probe point runs. */
+static inline const char *probe_program(const struct probe_point *p)
+{
+	return p->program ? p->program : p->spec->program;
+}
 
 /* Offsets user space needs beyond what the BPF programs use. */
 struct code_layout {

@@ -2,6 +2,7 @@
  * registers, functions only DWARF names, inlined copies. Used by interp.c only. */
 #include "interp_dwarf.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,7 +64,7 @@ static size_t pick_args(const char *names, const struct dwarf_params *params, st
 
 static void fill_args(struct dwarf_file *df, struct probe_point *p)
 {
-	if (!p->found || p->spec->is_return)
+	if (!p->found || p->spec->is_return || p->kind != PROBE_FUNCTION)
 		return;
 	Dwarf_Die fn;
 	struct dwarf_params params;
@@ -117,6 +118,63 @@ static void record_sites(struct interp_info *in, const struct symbol_table *core
 		}
 		out->nargs = pick_args(p->spec->args, &s->params, out->args,
 				       sizeof(out->args) / sizeof(out->args[0]));
+	}
+}
+
+/* Appends a probe point on an inlined copy: where it starts, or with `result` where that
+ * variable of its caller is born right after the copy's code. 0 when added. */
+static int add_inline_point(struct interp_info *in, const struct symbol_table *core,
+			    struct dwarf_file *df, const struct interp_inline_site *s,
+			    const char *result)
+{
+	const struct probe_spec *spec = in->probes[s->probe].spec;
+	const struct inline_spec *how = probe_table_inline(in->table, spec->function);
+	struct probe_point p = {.spec = spec, .found = 1, .source = "DWARF inlined"};
+	p.kind = result ? PROBE_INLINE_EXIT : PROBE_INLINE_ENTRY;
+	p.program = result ? how->exit : how->entry;
+	p.entry = p.vaddr = s->entry_pc;
+	if (result) {
+		/* the end of the copy's first range, if the caller's variable gets the result
+		 * there: the instruction every path out of the copy reaches */
+		uint64_t caller = s->entry_pc - s->caller_offset;
+		p.vaddr = s->high;
+		if (!s->high || dwarf_variable_born_at(df, caller, result, s->high, p.args[0].where,
+						       sizeof(p.args[0].where)))
+			return -1;
+		snprintf(p.args[0].name, sizeof(p.args[0].name), "%s", result);
+		p.nargs = 1;
+	} else {
+		memcpy(p.args, s->args, sizeof(p.args));
+		p.nargs = s->nargs;
+	}
+	if (symbol_table_vaddr_to_offset(core, p.vaddr, &p.file_offset) ||
+	    in->nprobes == sizeof(in->probes) / sizeof(in->probes[0]))
+		return -1;
+	snprintf(p.symbol, sizeof(p.symbol), "%s+%" PRIu64, s->caller,
+		 p.vaddr - s->entry_pc + s->caller_offset);
+	in->probes[in->nprobes++] = p;
+	return 0;
+}
+
+/* Inlined copies outside probed functions, for the functions whose spec says how to probe
+ * them: an entry point, and an exit point when the program needs the copy's result. */
+static void add_inline_points(struct interp_info *in, const struct symbol_table *core,
+			      struct dwarf_file *df)
+{
+	for (size_t k = 0; k < in->ninlined; k++) {
+		struct interp_inline_site *s = &in->inlined[k];
+		const struct inline_spec *how =
+		    probe_table_inline(in->table, in->probes[s->probe].spec->function);
+		if (s->covered || !how)
+			continue;
+		size_t before = in->nprobes;
+		if (add_inline_point(in, core, df, s, NULL) ||
+		    (how->exit && add_inline_point(in, core, df, s, how->result))) {
+			in->nprobes = before; /* half a pair would miss or invent acquires */
+			continue;
+		}
+		s->traced = 1;
+		in->probes[s->probe].ninlined_traced++;
 	}
 }
 
@@ -176,6 +234,7 @@ void interp_dwarf_pass(struct interp_info *in, const struct symbol_table *core,
 				adopt_dwarf_definition(in, core, &queries[i]);
 			record_sites(in, core, first[i], &queries[i]);
 		}
+		add_inline_points(in, core, df);
 	}
 	for (size_t i = 0; i < nq; i++)
 		inline_query_release(&queries[i]);

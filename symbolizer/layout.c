@@ -64,7 +64,7 @@ void layout_for_311(struct interp_info *in)
  * as far as the headers show. */
 struct table_313_314 {
 	uint32_t owner_first_shim; /* frames with an owner >= this are not Python frames */
-	int32_t tls_tstate;	   /* _Py_tss_tstate relative to the thread pointer */
+	uint32_t handle_exiting;   /* ThreadHandle.thread_is_exiting */
 	uint32_t str_hash, str_utf8_length, str_utf8;
 	uint32_t dict_used, dictview_dict, weakref_object, module_dict;
 	uint32_t keys_log2_size, keys_log2_index_bytes, keys_kind, keys_nentries, keys_indices;
@@ -74,7 +74,7 @@ struct table_313_314 {
 
 static const struct table_313_314 table_313 = {
     .owner_first_shim = 3, /* FRAME_OWNED_BY_CSTACK */
-    .tls_tstate = -0x18,
+    .handle_exiting = 57,
     .str_hash = 24,
     .str_utf8_length = 40,
     .str_utf8 = 48,
@@ -95,7 +95,7 @@ static const struct table_313_314 table_313 = {
 /* 3.14 differs only where the owner enum gained FRAME_OWNED_BY_INTERPRETER (3) before CSTACK */
 static const struct table_313_314 table_314 = {
     .owner_first_shim = 3,
-    .tls_tstate = -0x18,
+    .handle_exiting = 57,
     .str_hash = 24,
     .str_utf8_length = 40,
     .str_utf8 = 48,
@@ -146,6 +146,10 @@ int layout_for_313_314(struct interp_info *in, const struct py_debug_offsets *d)
 	l->str_utf8 = t->str_utf8;
 	l->long_size = (uint32_t)d->long_lv_tag; /* lv_tag: sign and digit count, not ob_size */
 	l->long_digits = (uint32_t)d->long_digits;
+	l->long_tagged = 1;
+	l->tstate_current_frame = (uint32_t)d->tstate_current_frame;
+	l->handle_exiting = t->handle_exiting;
+	/* tls_tstate and code_type_addr depend on the file, not the version: see interp.c */
 	l->dict_used = t->dict_used;
 	l->dictview_dict = t->dictview_dict;
 	l->weakref_object = t->weakref_object;
@@ -178,7 +182,6 @@ int layout_for_313_314(struct interp_info *in, const struct py_debug_offsets *d)
 	c->module_dict = t->module_dict;
 	c->type_flags = l->type_flags;
 
-	th->tls_tstate = t->tls_tstate;
 	th->runtime_interpreters_head = (uint32_t)d->runtime_interpreters_head;
 	th->interp_threads_head = (uint32_t)d->interp_threads_head;
 	th->tstate_next = (uint32_t)d->tstate_next;
@@ -188,7 +191,7 @@ int layout_for_313_314(struct interp_info *in, const struct py_debug_offsets *d)
 	th->gil_locked = (uint32_t)d->interp_gil_locked;
 
 	/* the assignments above from d, and from t */
-	in->layout_from_debug_offsets = 31;
+	in->layout_from_debug_offsets = 32;
 	in->layout_from_table = 16;
 	return 0;
 }

@@ -83,20 +83,18 @@ const struct probe_spec probe_specs[] = {
 };
 const size_t probe_spec_count = sizeof(probe_specs) / sizeof(probe_specs[0]);
 
-/* 3.13 and 3.14: the per-operation functions measured in docs/interpreters.md §1. The programs
- * named are the 3.11 ones whose event each probe would produce; none of them reads these
- * versions' registers and structs yet, which is why `pyrace run` refuses these versions. */
+/* 3.13: the per-operation functions measured in docs/interpreters.md §1. */
 static const struct probe_spec specs_313[] = {
     {"insertdict", "insertdict", 0, CORE, "dict writes", "mp key hash value"},
     {"insert_to_emptydict", "insert_to_emptydict", 0, CORE, "dict writes", "mp key hash value"},
     {"dict_delitem", "PyDict_DelItem", 0, CORE, "dict deletes", "op key"},
     /* DELETE_GLOBAL: PyDict_Pop does not fire for it */
-    {"dict_delitem", "pop_lock_held", 0, CORE, "dict deletes", "op key"},
+    {"dict_pop_held", "pop_lock_held", 0, CORE, "dict deletes", "op key"},
     {"dict_pop", "dict_pop", 0, CORE, "dict pops", "self args"},
     {"dict_popitem", "dict_popitem", 0, CORE, "dict pops", "self"},
     /* PyDict_Clear is a stub only C callers use */
     {"dict_clear", "clear_lock_held", 0, CORE, "dict clears", "op"},
-    {"dict_setdefault", "dict_setdefault", 0, CORE, "dict setdefault", "self args"},
+    {"dict_setdefault_args", "dict_setdefault", 0, CORE, "dict setdefault", "self args"},
     {"dict_merge", "dict_merge", 0, CORE, "dict updates", "a b"},
     {"dict_lookup", "_Py_dict_lookup", 0, CORE, "dict reads", "mp key hash"},
     {"dict_get", "dict_get", 0, CORE, "dict reads", "self args"},
@@ -123,8 +121,8 @@ static const struct probe_spec specs_313[] = {
     {"thread_spawn", "PyThread_start_joinable_thread", 0, CORE, "thread start", "func arg"},
     {"thread_begin", "thread_run", 0, CORE, "thread start", "boot_raw"},
     /* release_sentinel is gone: a thread's end is its handle leaving the shutdown list */
-    {"thread_exit", "remove_from_shutdown_handles", 0, CORE, "thread join", "handle"},
-    {"thread_join", "ThreadHandle_join", 0, CORE, "thread join", "self timeout_ns"},
+    {"thread_end", "remove_from_shutdown_handles", 0, CORE, "thread join", "handle"},
+    {"thread_join_entry", "ThreadHandle_join", 0, CORE, "thread join", "self timeout_ns"},
     {"thread_join_return", "ThreadHandle_join", 1, CORE, "thread join", NULL},
     {"code_dealloc", "code_dealloc", 0, CORE, "code object lifetime", "co|self"},
     /* Py_FinalizeEx misses sys.exit(n) on 3.13; its callee never does */
@@ -137,6 +135,7 @@ static const struct probe_spec specs_313[] = {
     {"queue_get_return", "_queue_SimpleQueue_get_nowait", 1, QUEUE, "SimpleQueue", NULL},
 };
 
+/* 3.14: the same functions by name; `pyrace run` refuses it (interp.c says why). */
 static const struct probe_spec specs_314[] = {
     {"insertdict", "insertdict", 0, CORE, "dict writes", "mp key hash value"},
     {"insert_to_emptydict", "insert_to_emptydict", 0, CORE, "dict writes", "mp key hash value"},
@@ -175,8 +174,8 @@ static const struct probe_spec specs_314[] = {
     {"thread_spawn", "PyThread_start_joinable_thread", 0, CORE, "thread start", "func arg"},
     {"thread_begin", "thread_run", 0, CORE, "thread start", "boot_raw"},
     /* release_sentinel is gone: a thread's end is its handle leaving the shutdown list */
-    {"thread_exit", "remove_from_shutdown_handles", 0, CORE, "thread join", "handle"},
-    {"thread_join", "ThreadHandle_join", 0, CORE, "thread join", "self timeout_ns"},
+    {"thread_end", "remove_from_shutdown_handles", 0, CORE, "thread join", "handle"},
+    {"thread_join_entry", "ThreadHandle_join", 0, CORE, "thread join", "self timeout_ns"},
     {"thread_join_return", "ThreadHandle_join", 1, CORE, "thread join", NULL},
     {"code_dealloc", "code_dealloc", 0, CORE, "code object lifetime", "co|self"},
     /* Py_FinalizeEx misses sys.exit(n) on 3.13; its callee never does */
@@ -232,11 +231,27 @@ const struct unseen_op *unseen_ops_for(unsigned major, unsigned minor, size_t *c
 	return NULL;
 }
 
-static const struct probe_table tables[] = {
-    {3, 11, probe_specs, sizeof(probe_specs) / sizeof(probe_specs[0]), 0},
-    {3, 13, specs_313, sizeof(specs_313) / sizeof(specs_313[0]), 1},
-    {3, 14, specs_314, sizeof(specs_314) / sizeof(specs_314[0]), 1},
+static const struct inline_spec inlines_313[] = {
+    /* PGO inlined it into method_vectorcall_VARARGS_KEYWORDS: every lock.acquire(...) call */
+    {"lock_PyThread_acquire_lock", "lock_inline_entry", "lock_inline_exit", "result"},
+    /* inlined into _weakref._remove_dead_weakref, WeakValueDictionary's callback */
+    {"_PyDict_DelItemIf", "registry_remove", NULL, NULL},
 };
+
+static const struct probe_table tables[] = {
+    {3, 11, probe_specs, sizeof(probe_specs) / sizeof(probe_specs[0]), 0, NULL, 0},
+    {3, 13, specs_313, sizeof(specs_313) / sizeof(specs_313[0]), 1, inlines_313,
+     sizeof(inlines_313) / sizeof(inlines_313[0])},
+    {3, 14, specs_314, sizeof(specs_314) / sizeof(specs_314[0]), 1, NULL, 0},
+};
+
+const struct inline_spec *probe_table_inline(const struct probe_table *t, const char *function)
+{
+	for (size_t i = 0; t && i < t->ninlines; i++)
+		if (strcmp(t->inlines[i].function, function) == 0)
+			return &t->inlines[i];
+	return NULL;
+}
 
 const struct probe_table *probe_table_for(unsigned major, unsigned minor)
 {

@@ -32,6 +32,17 @@ struct unseen_op {
 	const char *why;
 };
 
+/* Inlined copies of `function` outside probed callers are probed too: program `entry` where
+ * each starts (its arguments from the copy's parameters, as the function's spec names them),
+ * and when `exit` is set, that program where the caller's variable `result` (a register
+ * there) first holds the copy's result, right after the copy's code. */
+struct inline_spec {
+	const char *function;
+	const char *entry;
+	const char *exit;
+	const char *result;
+};
+
 struct probe_table {
 	unsigned major, minor;
 	const struct probe_spec *specs;
@@ -39,6 +50,8 @@ struct probe_table {
 	/* probe every clone of a function, not only the best-named one: 3.14 calls both
 	 * dict_dict_merge.constprop.0.isra.0 and .constprop.1.isra.0 */
 	int all_clones;
+	const struct inline_spec *inlines;
+	size_t ninlines;
 };
 
 /* The 3.11 table: what `pyrace run` attaches. */
@@ -47,6 +60,8 @@ extern const size_t probe_spec_count;
 
 /* The operations a version does inline, for doctor; *count is set (0 when none are known). */
 const struct unseen_op *unseen_ops_for(unsigned major, unsigned minor, size_t *count);
+/* How `t` probes inlined copies of `function`, or NULL when it leaves them alone. */
+const struct inline_spec *probe_table_inline(const struct probe_table *t, const char *function);
 
 /* The table for a version, or NULL when pyrace knows none. */
 const struct probe_table *probe_table_for(unsigned major, unsigned minor);

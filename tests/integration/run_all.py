@@ -18,12 +18,14 @@ Needs root (pyrace does) and the standard library only.
 import argparse
 import json
 import os
+import re
 import shlex
 import shutil
 import signal
 import subprocess
 import tempfile
 import threading
+import time
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
@@ -204,15 +206,28 @@ def predict_problems(program, trace, expected):
     return problems
 
 
-def parse_expect(program):
-    """The set of variables a program's `# expect:` header lines name (empty for `none`)."""
+def interpreter_minor(interpreter):
+    """"3.13" from an interpreter's file name (python3.13), or None."""
+    match = re.search(r"python(\d+\.\d+)", os.path.basename(os.path.realpath(interpreter)))
+    return match.group(1) if match else None
+
+
+def parse_expect(program, interpreter=None):
+    """The set of variables a program's `# expect:` header lines name (empty for `none`).
+    `# expect-3.13:` lines replace them under that version: what it cannot show, with why."""
     expected = set()
     saw_none = False
     saw_any = False
+    tag = "expect:"
+    minor = interpreter_minor(interpreter) if interpreter else None
+    if minor and any(b.startswith("expect-%s:" % minor) for b in header_lines(program)):
+        tag = "expect-%s:" % minor
     for body in header_lines(program):
-        if not body.startswith("expect:"):
+        if not body.startswith(tag):
             continue
-        value = body[len("expect:"):].strip()
+        value = body[len(tag):].strip()
+        if tag != "expect:" and "(" in value:
+            value = value[:value.index("(")].strip()  # the reason, in parentheses
         saw_any = True
         if value == "none":
             saw_none = True
@@ -410,9 +425,33 @@ def tag(interpreter):
     return interpreter.strip("/").replace("/", "_")
 
 
+def chroot_of(interpreter):
+    """The root of the chroot an interpreter belongs to (tests/interpreters/setup.sh builds them
+    under INTERP_CACHE), or None. Such an interpreter runs only inside it: its C library is
+    newer than the host's."""
+    cache = os.path.realpath(INTERP_CACHE) + os.sep
+    path = os.path.realpath(interpreter)
+    if not path.startswith(cache) or "/usr/bin/" not in path:
+        return None
+    return path[:path.index("/usr/bin/")]
+
+
+def program_command(program, interpreter):
+    """The command that runs a corpus program. Under a chroot's interpreter the program is
+    copied into the chroot at its own absolute path, so that the report names the same file."""
+    root = chroot_of(interpreter)
+    if root is None:
+        return [interpreter, program]
+    source = os.path.join(ROOT, program)
+    inside = os.path.join(root, source.lstrip(os.sep))
+    os.makedirs(os.path.dirname(inside), exist_ok=True)
+    shutil.copyfile(source, inside)
+    return ["chroot", root, os.path.realpath(interpreter)[len(root):], source]
+
+
 def program_case(program, interpreter):
     def case():
-        expected = parse_expect(program)
+        expected = parse_expect(program, interpreter)
         expected_deadlocks = parse_expect_deadlocks(program)
         if not os.access(interpreter, os.X_OK):
             raise CaseFailure(["interpreter %s not found or not executable" % interpreter])
@@ -423,8 +462,8 @@ def program_case(program, interpreter):
             pass
         trace = json_path[:-5] + ".trace"
         options = parse_options(program)
-        result = run([PYRACE, "run"] + options + ["-o", trace, "--json", json_path, "--", interpreter,
-                                                  program])
+        result = run([PYRACE, "run"] + options + ["-o", trace, "--json", json_path, "--"]
+                     + program_command(program, interpreter))
         if options and interpreter != SYSTEM_PYTHON and refused_mode(result, options):
             return
         problems = []
@@ -643,7 +682,7 @@ def case_record_then_analyze():
 def case_doctor():
     """doctor lists every probe point of an interpreter as found, and names what is missing."""
     problems = []
-    for interp in interpreters(None):
+    for interp in [i for i in interpreters(None) if chroot_of(i) is None]:  # 3.11: the chroots below
         result = run([PYRACE, "doctor", "--python", interp])
         problems += expect_status(result, EXIT_OK)
         rows = [l for l in result.stdout.splitlines()
@@ -712,7 +751,9 @@ def case_doctor_new_versions():
             problems.append("%s: setup.sh says version %s" % (python, version))
         result = run([PYRACE, "doctor", "--python", python])
         out = result.stdout
-        problems += ["%s: %s" % (python, p) for p in expect_status(result, EXIT_SETUP)]
+        traced = suite == "trixie"  # pyrace run traces 3.13; 3.14 is still refused
+        problems += ["%s: %s" % (python, p)
+                     for p in expect_status(result, EXIT_OK if traced else EXIT_SETUP)]
         if "version     %s " % version not in out:
             problems.append("%s: version %s not shown" % (python, version))
         if "flavour     release (_Py_DebugOffsets: version 0x" not in out:
@@ -725,18 +766,38 @@ def case_doctor_new_versions():
         for clone in want["clones"]:
             if not doctor_row(out, clone):
                 problems.append("%s: no probe row for %s" % (python, clone))
-        if suite == "trixie":
+        debug_build = python + "d"
+        if os.path.exists(debug_build):
+            debug = run([PYRACE, "doctor", "--python", debug_build])
+            if "flavour     Py_DEBUG" not in debug.stdout or "debug build (Py_DEBUG)" not in debug.stdout:
+                problems.append("%s: not shown as a Py_DEBUG build" % debug_build)
+        if traced:
             row = doctor_row(out, "lock_PyThread_acquire_lock.lto_priv.0")
             inl = row.split("inlined x")[-1].split()[0] if "inlined x" in row else "0"
-            if not inl.isdigit() or int(inl) < 1 or "(not traced yet)" not in row:
-                problems.append("%s: lock acquire not shown inlined xN>=1: %r" % (python, row))
+            if not inl.isdigit() or int(inl) < 1 or "(probed)" not in row:
+                problems.append("%s: lock acquire not shown inlined xN>=1, probed: %r" % (python, row))
             if "inlined in method_vectorcall_VARARGS_KEYWORDS.lto_priv.0+448 " not in out:
                 problems.append("%s: the inlined acquire at method_vectorcall_VARARGS_KEYWORDS+448 "
                                 "is not shown" % python)
-        refusal = "%s: CPython %s is not supported yet (supported: 3.11)" % (python, version)
+            for symbol, status in (("method_vectorcall_VARARGS_KEYWORDS.lto_priv.0+448", "entry"),
+                                   ("method_vectorcall_VARARGS_KEYWORDS.lto_priv.0+623", "exit")):
+                if not any(symbol in l.split() and l.rstrip().endswith("ok (inlined %s)" % status)
+                           for l in out.splitlines()):
+                    problems.append("%s: no probe row on the inlined acquire's %s" % (python, status))
+            if "pyrace run: can trace this interpreter" not in out:
+                problems.append("%s: the verdict line does not say it can be traced" % python)
+            chroot_dir = python[:python.index("/usr/bin/")]
+            inside = python[len(chroot_dir):]
+            result = run([PYRACE, "run", "--", "chroot", chroot_dir, inside, "-c", "print('ran traced')"])
+            problems += ["run in the chroot: %s" % p for p in expect_status(result, EXIT_OK)]
+            if "ran traced" not in result.stdout or "no races found" not in result.stderr:
+                problems.append("the chroot's interpreter was not traced")
+            continue
+        refusal = ("%s: CPython %s is not supported yet (supported: 3.11, 3.13; 3.14 lacks probes on "
+                   "the inlined lock release and dict.get copies, and a run of the corpus)" % (python, version))
         if "pyrace run: cannot trace this interpreter: " + refusal not in out:
             problems.append("%s: the verdict line does not give the refusal" % python)
-        if "missing: eBPF programs" not in out:
+        if "missing: a tested probe set for CPython 3.14" not in out:
             problems.append("%s: what is missing is not said" % python)
         # pyrace run keeps refusing with one line: directly, and inside the chroot
         chroot_dir = python[:python.index("/usr/bin/")]
@@ -749,13 +810,61 @@ def case_doctor_new_versions():
                 problems.append("%s: refusal line is %r" % (" ".join(cmd), first))
             if cmd[0] == "chroot" and "ran untraced" not in result.stdout:
                 problems.append("the chroot's interpreter did not run")
-        debug_build = python + "d"
-        if os.path.exists(debug_build):
-            result = run([PYRACE, "doctor", "--python", debug_build])
-            if "flavour     Py_DEBUG" not in result.stdout or "debug build (Py_DEBUG)" not in result.stdout:
-                problems.append("%s: not shown as a Py_DEBUG build" % debug_build)
     if problems:
         raise CaseFailure(problems + (describe(result) if result else []))
+
+
+ATTACH_313_PROGRAM = """\
+import threading, time
+CACHE = {}
+def worker(n):
+    end = time.time() + 3
+    i = 0
+    while time.time() < end:
+        CACHE["k%d" % (i % 2)] = n
+        i += 1
+        time.sleep(0.001)
+time.sleep(2)
+threads = [threading.Thread(target=worker, args=(n,)) for n in range(2)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+"""
+
+
+def case_attach_313():
+    """attach to trixie's 3.13 running in its chroot: its modules read from sys.modules, the races
+    of threads started after the attach. Nothing to do when the chroot is not built."""
+    python = os.path.join(INTERP_CACHE, "trixie", "usr", "bin", "python3.13")
+    if not os.path.exists(os.path.join(INTERP_CACHE, "trixie.stamp")) or not os.access(python, os.X_OK):
+        return
+    root = chroot_of(python)
+    program = os.path.join(ROOT, WORK_DIR, "attach_313.py")
+    inside = os.path.join(root, program.lstrip(os.sep))
+    os.makedirs(os.path.dirname(inside), exist_ok=True)
+    for path in (program, inside):  # the report is checked against the host's copy
+        with open(path, "w") as f:
+            f.write(ATTACH_313_PROGRAM)
+    report = os.path.join(ROOT, WORK_DIR, "attach_313.json")
+    target = subprocess.Popen(["chroot", root, "/usr/bin/python3.13", program])
+    try:
+        time.sleep(0.3)
+        result = run([PYRACE, "attach", "-p", str(target.pid), "--duration", "20", "--json", report])
+    finally:
+        if target.poll() is None:
+            target.kill()
+        target.wait()
+    problems = expect_status(result, EXIT_RACES)
+    if not re.search(r"attached to \d+ \(.*python3\.13, CPython 3\.13\.\d+\): [1-9]\d* modules", result.stderr):
+        problems.append("the attach line does not name 3.13 and its modules")
+    if not problems:
+        got, report_problems = check_report(report, os.path.relpath(program, ROOT))
+        problems += report_problems
+        if not got or not got <= {"__main__.CACHE['k0']", "__main__.CACHE['k1']"}:
+            problems.append("reported %s, expected races on __main__.CACHE['k0'] and ['k1']" % format_set(got or set()))
+    finish(result, problems)
+    os.remove(report)
 
 
 # --- test labs: SARIF, JUnit, suppressions, baselines, diff ---------------------------
@@ -1308,6 +1417,7 @@ CLI_CASES = [
     ("cli: --no-reads: writes and synchronisation only, said in the report and the trace", case_no_reads),
     ("cli: --redact-keys hides keys in every output, ids unchanged, files 0600", case_redact_keys),
     ("cli: doctor on both interpreters, without debug info, and on the 3.13/3.14 chroots", case_doctor),
+    ("cli: attach to 3.13 in its chroot (when built)", case_attach_313),
     ("cli: record, then analyze (also unprivileged, cut and corrupt traces)", case_record_then_analyze),
     ("cli: no arguments -> exit 1", case_no_arguments),
     ("cli: run without a command -> exit 1", case_run_without_command),
@@ -1367,6 +1477,14 @@ def interpreters(selected):
         resolved = resolve_interpreter(on_path)
         if os.path.realpath(resolved) != os.path.realpath(SYSTEM_PYTHON):
             result.append(resolved)
+    # Debian trixie's 3.13 (tests/interpreters/setup.sh), when its chroot is built; with
+    # PYRACE_BUILD_INTERPRETERS=1 it is built first (27 s and 473 MB here)
+    trixie = os.path.join(INTERP_CACHE, "trixie", "usr", "bin", "python3.13")
+    stamp = os.path.join(INTERP_CACHE, "trixie.stamp")
+    if not os.path.exists(stamp) and os.environ.get("PYRACE_BUILD_INTERPRETERS") == "1":
+        run(["tests/interpreters/setup.sh", "--only", "trixie"], timeout=1800)
+    if os.path.exists(stamp) and os.access(trixie, os.X_OK):
+        result.append(trixie)
     return result
 
 

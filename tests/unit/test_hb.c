@@ -575,6 +575,33 @@ static void test_thread_exit_without_join(void **state)
 	check_race(&f->h, 0, var_at(&f->h, CACHE), "k", PYOP_WRITE, MAIN, PYOP_WRITE, T1);
 }
 
+/* 3.13+: a thread ends at its ThreadHandle and a join that saw it end acquires the handle; a
+ * lock that later lives at the handle's address shares nothing with it. */
+static void test_thread_handle_end_join(void **state)
+{
+	struct fixture *f = *state;
+	watch_main(f);
+	sync_ev(f, MAIN, PYSYNC_THREAD_SPAWN, BOOT_1, 0);
+	sync_ev(f, T1, PYSYNC_THREAD_BEGIN, BOOT_1, 0);
+	sync_ev(f, MAIN, PYSYNC_THREAD_SPAWN, BOOT_2, 0);
+	sync_ev(f, T2, PYSYNC_THREAD_BEGIN, BOOT_2, 0);
+	acc(f, T1, CACHE, PYOP_WRITE, "k", 0);
+	acc(f, T2, CACHE, PYOP_WRITE, "m", 0);
+	sync_ev(f, T1, PYSYNC_THREAD_END, SENTINEL, 0);
+	sync_ev(f, MAIN, PYSYNC_THREAD_JOIN, SENTINEL, 0);
+	acc(f, MAIN, CACHE, PYOP_WRITE, "k", 0);
+	assert_int_equal(f->h.nraces, 0);
+	/* T2 ended but was never joined */
+	sync_ev(f, T2, PYSYNC_THREAD_END, SENTINEL + 0x100, 0);
+	acc(f, MAIN, CACHE, PYOP_WRITE, "m", 0);
+	assert_int_equal(f->h.nraces, 1);
+	/* the handle is no held lock, and a Lock at its address is another object */
+	assert_int_equal(f->h.threads[0].nheld, 0);
+	acquire(f, MAIN, SENTINEL);
+	assert_int_equal(f->h.threads[0].nheld, 1);
+	assert_false(f->h.locks[lock_index(&f->h, SENTINEL)].sentinel);
+}
+
 /* A thread that begins under a tid seen before is a new thread, ordered only by its start. */
 static void test_reused_tid_is_new_thread(void **state)
 {
@@ -1572,6 +1599,7 @@ int main(void)
 	    T(test_thread_spawn_orders),
 	    T(test_thread_exit_join),
 	    T(test_thread_exit_without_join),
+	    T(test_thread_handle_end_join),
 	    T(test_reused_tid_is_new_thread),
 	    T(test_sentinel_not_held),
 	    T(test_queue_same_item_orders),

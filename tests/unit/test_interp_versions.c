@@ -66,23 +66,28 @@ static const struct interp_inline_site *site_in(const struct interp_info *in, co
 	return NULL;
 }
 
-static void inspect_refused(const char *python, struct interp_info *in, const char *minor)
+/* What pyrace run sees and what the doctor sees: the same verdict, `expect` (INTERP_OK for 3.13,
+ * INTERP_UNSUPPORTED before anything is resolved for 3.14), and for the doctor everything else
+ * filled in. */
+static void inspect_both(const char *python, struct interp_info *in, const char *minor,
+			 enum interp_status expect_status)
 {
 	char why[1024] = "", why_all[1024] = "", expect[64];
 	static struct interp_info quick;
-	/* what pyrace run sees: refused before anything is resolved */
 	assert_int_equal(interp_inspect(python, NULL, "/usr/lib/debug", &quick, why, sizeof(why)),
-			 INTERP_UNSUPPORTED);
-	snprintf(expect, sizeof(expect), "CPython %s.", minor);
-	assert_non_null(strstr(why, expect));
-	assert_non_null(strstr(why, "is not supported yet (supported: 3.11)"));
-	assert_null(strchr(why, '\n'));
-	assert_int_equal(quick.nprobes, 0);
-	/* the doctor's view: the same verdict, and everything else filled in */
+			 expect_status);
+	if (expect_status != INTERP_OK) {
+		snprintf(expect, sizeof(expect), "CPython %s.", minor);
+		assert_non_null(strstr(why, expect));
+		assert_non_null(strstr(why, "is not supported yet (supported: 3.11, 3.13;"));
+		assert_null(strchr(why, '\n'));
+		assert_int_equal(quick.nprobes, 0);
+	}
 	assert_int_equal(
 	    interp_inspect_all(python, NULL, "/usr/lib/debug", in, why_all, sizeof(why_all)),
-	    INTERP_UNSUPPORTED);
-	assert_string_equal(why, why_all);
+	    expect_status);
+	if (expect_status != INTERP_OK)
+		assert_string_equal(why, why_all);
 	assert_string_equal(in->build, "release");
 	assert_true(in->has_debug_offsets);
 	assert_int_equal(in->free_threaded, 0);
@@ -97,7 +102,7 @@ static void inspect_refused(const char *python, struct interp_info *in, const ch
 		if (!p->found)
 			fail_msg("%s not found", p->spec->function);
 		/* every function there starts with endbr64, and the probe goes after it */
-		if (!p->spec->is_return && p->vaddr != p->entry + 4)
+		if (!p->spec->is_return && p->kind == PROBE_FUNCTION && p->vaddr != p->entry + 4)
 			fail_msg("%s: probe at 0x%lx, function at 0x%lx", p->symbol,
 				 (unsigned long)p->vaddr, (unsigned long)p->entry);
 		assert_null(strstr(p->symbol, ".part."));
@@ -111,7 +116,7 @@ static void test_313(void **state)
 	char python[PATH_MAX];
 	NEED_CHROOT("trixie", "python3.13", python);
 	static struct interp_info in;
-	inspect_refused(python, &in, "3.13");
+	inspect_both(python, &in, "3.13", INTERP_OK);
 	assert_int_equal(in.minor, 13);
 	assert_int_equal(in.layout.frame_owner, 70);
 	assert_int_equal(in.layout.frame_code, 0);
@@ -124,7 +129,13 @@ static void test_313(void **state)
 	assert_int_equal(in.threads.tstate_current_frame, 72);
 	assert_int_equal(in.threads.tstate_native_thread_id, 160);
 	assert_int_equal(in.threads.gil_holder, 7760);
+	/* derived from PT_TLS and _Py_tss_tstate, checked against _PyThreadState_GetCurrent */
 	assert_int_equal(in.threads.tls_tstate, -0x18);
+	assert_int_equal(in.layout.tls_tstate, -0x18);
+	assert_int_equal(in.layout.tstate_current_frame, 72);
+	assert_true(in.layout.long_tagged);
+	assert_int_equal(in.layout.handle_exiting, 57);
+	assert_true(in.layout.code_type_addr != 0);
 
 	const struct probe_point *p = point(&in, "insertdict.lto_priv.0");
 	assert_string_equal(where(p, "mp"), "rsi"); /* interp comes first */
@@ -149,6 +160,30 @@ static void test_313(void **state)
 	assert_false(s->covered);
 	assert_string_equal(s->args[0].name, "self");
 	assert_string_equal(s->args[0].where, "r12");
+	/* ... probed where it starts (lock in r12) and where the caller's result gets it (r15) */
+	assert_true(s->traced);
+	int entry = 0, exit = 0;
+	for (size_t i = 0; i < in.nprobes; i++) {
+		const struct probe_point *q = &in.probes[i];
+		if (q->kind == PROBE_INLINE_ENTRY && q->vaddr == s->entry_pc &&
+		    strcmp(probe_program(q), "lock_inline_entry") == 0) {
+			entry = 1;
+			assert_int_equal(q->regs[0], PYREG_R12);
+		}
+		if (q->kind == PROBE_INLINE_EXIT && q->vaddr == s->high) {
+			exit = 1;
+			assert_string_equal(probe_program(q), "lock_inline_exit");
+			assert_string_equal(q->args[0].where, "r15");
+			assert_int_equal(q->regs[0], PYREG_R15);
+		}
+	}
+	assert_true(entry && exit);
+	/* _PyDict_DelItemIf inlined into _weakref._remove_dead_weakref: the registry callback */
+	s = site_in(&in, "_PyDict_DelItemIf", "_weakref__remove_dead_weakref");
+	assert_non_null(s);
+	assert_true(s->traced);
+	/* insertdict's dict is its second argument: the program reads it from rsi */
+	assert_int_equal(point(&in, "insertdict.lto_priv.0")->regs[0], PYREG_RSI);
 }
 
 static void test_314(void **state)
@@ -157,7 +192,7 @@ static void test_314(void **state)
 	char python[PATH_MAX];
 	NEED_CHROOT("sid", "python3.14", python);
 	static struct interp_info in;
-	inspect_refused(python, &in, "3.14");
+	inspect_both(python, &in, "3.14", INTERP_UNSUPPORTED);
 	assert_int_equal(in.minor, 14);
 	assert_int_equal(in.layout.frame_owner, 74);
 	assert_int_equal(in.layout.code_adaptive, 208);

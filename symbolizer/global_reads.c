@@ -40,10 +40,11 @@ static void choose_site(struct interp_info *in)
 int interp_enable_global_reads(struct interp_info *in, char *why, size_t whylen)
 {
 	if (in->major != 3 || in->minor != 11) {
-		snprintf(why, whylen,
-			 "--global-reads is not possible for this interpreter: it needs CPython 3.11 "
-			 "(its USDT line probe deoptimises LOAD_GLOBAL); %s is %s",
-			 in->exe, in->version);
+		snprintf(
+		    why, whylen,
+		    "--global-reads is not possible for this interpreter: it needs CPython 3.11 "
+		    "(its USDT line probe deoptimises LOAD_GLOBAL); %s is %s",
+		    in->exe, in->version);
 		return -1;
 	}
 	char detail[512];

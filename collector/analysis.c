@@ -406,6 +406,14 @@ static struct report_access build_access(struct analysis *a, const struct hb_acc
 	r.thread.tid = th->tid;
 	r.thread.pid = th->pid;
 	r.thread.name = thread_name(a, x->thread);
+	if (th->parent && th->spawn_stack != UINT32_MAX) {
+		struct report_stack *st = own(a, malloc(sizeof(*st)));
+		if (st) {
+			*st = build_stack(a, th->spawn_stack);
+			r.thread.created_at = st;
+			r.thread.created_by = thread_name(a, th->parent - 1);
+		}
+	}
 	if (a->nprocs > 1 && th->process && th->process <= a->nprocs)
 		r.thread.process = a->procs[th->process - 1].command;
 	const uint32_t *locks;

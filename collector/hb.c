@@ -55,6 +55,7 @@ void hb_init(struct hb *h, struct code_table *code)
 	u64map_init(&h->channel_pending);
 	u64map_init(&h->registry_by_dict);
 	u64map_init(&h->test_frame_by_stack);
+	u64map_init(&h->spawn_site);
 	h->main_test_stack = UINT32_MAX;
 	u64map_init(&h->registry_clock);
 	u64map_init(&h->lockset_by_hash);
@@ -93,11 +94,11 @@ void hb_free(struct hb *h)
 	free(h->lockset_items);
 	free(h->races);
 	u64map_free(&h->next_ordinal);
-	struct u64map *maps[] = {&h->thread_by_tid,	 &h->lock_by_addr,     &h->var_by_addr,
-				 &h->shadow_by_key,	 &h->binding_by_obj,   &h->spawn_clock,
-				 &h->channel_clock,	 &h->channel_pending,  &h->lockset_by_hash,
-				 &h->race_by_hash,	 &h->registry_by_dict, &h->registry_clock,
-				 &h->test_frame_by_stack};
+	struct u64map *maps[] = {&h->thread_by_tid,	  &h->lock_by_addr,	&h->var_by_addr,
+				 &h->shadow_by_key,	  &h->binding_by_obj,	&h->spawn_clock,
+				 &h->channel_clock,	  &h->channel_pending,	&h->lockset_by_hash,
+				 &h->race_by_hash,	  &h->registry_by_dict, &h->registry_clock,
+				 &h->test_frame_by_stack, &h->spawn_site};
 	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
 		u64map_free(maps[i]);
 	lockorder_free(&h->order);
@@ -149,6 +150,7 @@ static uint32_t new_thread(struct hb *h, const struct pyrace_event *e)
 	memset(t, 0, sizeof(*t));
 	t->tid = e->tid;
 	t->pid = e->pid;
+	t->spawn_stack = UINT32_MAX;
 	t->process = e->process;
 	t->ordinal = e->tid == e->pid || e->tid == h->main_pid ? 0 : (uint32_t)++ * given;
 	vclock_set(&t->vc, idx, 1);
@@ -537,6 +539,17 @@ static void on_sync(struct hb *h, const struct pyrace_event *e, uint32_t t)
 			*slot = idx + 1;
 		note_sync(h, t, e, HB_SYNC_SPAWN, e->obj);
 		lockorder_spawn(&h->order, t, epoch_of(h, t), e->obj);
+		{
+			/* where the thread was started, for the report */
+			uint32_t stack = e->nframes
+					     ? code_table_intern_stack(h->code, e->frames,
+								       e->nframes, e->truncated)
+					     : UINT32_MAX;
+			uint64_t *site = u64map_put(&h->spawn_site, e->obj, 0, NULL);
+			if (site)
+				*site = ((uint64_t)(t + 1) << 32) |
+					(stack == UINT32_MAX ? 0 : (uint64_t)stack + 1);
+		}
 		tick(h, t);
 		return;
 	}
@@ -601,6 +614,12 @@ static void on_thread_begin(struct hb *h, const struct pyrace_event *e)
 		return;
 	h->threads[t].boot = e->obj;
 	h->threads[t].begin_seq = h->events;
+	uint64_t *site = u64map_get(&h->spawn_site, e->obj, 0);
+	if (site) {
+		h->threads[t].parent = (uint32_t)(*site >> 32);
+		h->threads[t].spawn_stack = (uint32_t)(*site & 0xffffffffu) - 1;
+		u64map_remove(&h->spawn_site, e->obj, 0);
+	}
 	note_sync(h, t, e, HB_SYNC_BEGIN, e->obj);
 	lockorder_begin(&h->order, t, e->obj);
 	uint64_t *slot = u64map_get(&h->spawn_clock, e->obj, 0);

@@ -69,8 +69,10 @@ struct hb_thread {
 	size_t held_stacks_cap;
 	uint32_t name_stack; /* first stack with a frame outside the threading machinery */
 	int has_name_stack;
-	uint64_t boot;	    /* boot pointer it began with, 0 for the main thread */
-	uint64_t begin_seq; /* position of its first event */
+	uint64_t boot;	      /* boot pointer it began with, 0 for the main thread */
+	uint32_t parent;      /* thread that started it + 1, 0 unknown (main thread, attach) */
+	uint32_t spawn_stack; /* where its parent started it, UINT32_MAX unknown */
+	uint64_t begin_seq;   /* position of its first event */
 	struct hb_sync_history recent;
 };
 
@@ -161,6 +163,7 @@ struct hb {
 	struct hb_race *races;
 	size_t nraces, races_cap;
 	struct u64map race_by_hash;
+	struct u64map spawn_site; /* boot pointer -> (parent + 1) << 32 | spawn stack + 1 */
 	struct u64map test_frame_by_stack; /* stack -> innermost test frame + 2, 1 for none */
 	uint32_t main_test_stack;	   /* the main thread's latest stack inside a test */
 	struct lockorder order;

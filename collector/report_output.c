@@ -254,6 +254,7 @@ int report_trace(const char *trace_path, const char *display_path, struct output
 				redact_deadlocks(kept_deadlocks, r.ndeadlocks, owned, &nowned);
 		}
 	}
+	r.source_lines = !o->redact_keys; /* a quoted line can hold a key literal */
 	report_write_text(&r, stderr, isatty(STDERR_FILENO));
 	/* a potential deadlock fails a run as a race does: either is a concurrency bug to fix */
 	int rc = r.nraces || r.ndeadlocks ? EXIT_RACES : EXIT_NO_RACES;

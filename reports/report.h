@@ -26,6 +26,9 @@ struct report_thread {
 	uint32_t pid;	  /* its process; 0 when unknown */
 	/* the process's command line, set only when the report covers several processes */
 	const char *process;
+	/* where it was started and by whom (NULL: the main thread, or not seen) */
+	const char *created_by;
+	const struct report_stack *created_at;
 };
 
 /* One synchronisation event of a racing thread, for the timeline of a race. */
@@ -148,6 +151,7 @@ struct report {
 	/* every rule loaded (hits 0 when unused); nsuppressions 0 when none was given */
 	const struct report_suppression *suppressions;
 	size_t nsuppressions;
+	int source_lines; /* the text report quotes the source line of each innermost frame */
 };
 
 /* `module.NAME['key']`, `module.NAME[3]`, `module.NAME[*]` (whole dict) or `module.NAME`. */

@@ -31,6 +31,10 @@ static void write_access(struct json_writer *j, const char *key, const struct re
 	jw_str(j, "name", a->thread.name);
 	if (a->thread.pid)
 		jw_u64(j, "pid", a->thread.pid);
+	if (a->thread.created_at) {
+		jw_str(j, "created_by", a->thread.created_by);
+		write_stack(j, "created_at", a->thread.created_at);
+	}
 	jw_close(j, '}');
 	jw_open(j, "locks_held", '[');
 	for (size_t i = 0; i < a->nlocks && a->locks_held; i++)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "report.h"
+#include "source_line.h"
 
 #define SEPARATOR "=================="
 
@@ -77,8 +78,20 @@ static void put_stack(FILE *out, const struct report_stack *st)
 		fputs("    <no Python frames>\n", out);
 }
 
+/* The source line of the innermost frame, under it. */
+static void put_source(FILE *out, const struct style *c, const struct report_stack *st)
+{
+	char line[160];
+	if (!st->frames || st->nframes == 0 ||
+	    report_source_line(st->frames[0].file, st->frames[0].line, line, sizeof line))
+		return;
+	fprintf(out, "        %s> ", c->dim);
+	put_text(out, line);
+	fprintf(out, "%s\n", c->reset);
+}
+
 static void put_access(FILE *out, const struct style *c, const struct report_access *a,
-		       const char *var, bool previous)
+		       const char *var, bool previous, bool source)
 {
 	fprintf(out, "  %s", c->header);
 	if (previous)
@@ -100,7 +113,23 @@ static void put_access(FILE *out, const struct style *c, const struct report_acc
 	}
 	fprintf(out, ":%s\n", c->reset);
 
-	put_stack(out, &a->stack);
+	if (source && a->stack.frames && a->stack.nframes > 0) {
+		fputs("    #0 ", out);
+		put_frame(out, &a->stack.frames[0]);
+		fputc('\n', out);
+		put_source(out, c, &a->stack);
+		struct report_stack rest = {a->stack.frames + 1, a->stack.nframes - 1,
+					    a->stack.truncated};
+		for (size_t i = 0; i < rest.nframes; i++) {
+			fprintf(out, "    #%zu ", i + 1);
+			put_frame(out, &rest.frames[i]);
+			fputc('\n', out);
+		}
+		if (rest.truncated)
+			fputs("    ...\n", out);
+	} else {
+		put_stack(out, &a->stack);
+	}
 
 	fprintf(out, "  %sLocks held: ", c->dim);
 	if (a->nlocks == 0 || !a->locks_held)
@@ -118,7 +147,21 @@ static void put_access(FILE *out, const struct style *c, const struct report_acc
 	}
 }
 
-static void put_race(FILE *out, const struct style *c, const struct report_race *race)
+/* Where a thread of the race was started, as ThreadSanitizer says it. */
+static void put_creation(FILE *out, const struct style *c, const struct report_thread *t)
+{
+	if (!t->created_at)
+		return;
+	fprintf(out, "  %sThread \"", c->dim);
+	put_text(out, t->name ? t->name : "?");
+	fprintf(out, "\" (tid %" PRIu32 ") created by thread \"", t->tid);
+	put_text(out, t->created_by ? t->created_by : "?");
+	fprintf(out, "\" at:%s\n", c->reset);
+	put_stack(out, t->created_at);
+	fputc('\n', out);
+}
+
+static void put_race(FILE *out, const struct style *c, const struct report_race *race, bool source)
 {
 	char var[1024];
 
@@ -135,10 +178,14 @@ static void put_race(FILE *out, const struct style *c, const struct report_race 
 		      "variable; another schedule unorders it]",
 		      out);
 	fprintf(out, "%s\n", c->reset);
-	put_access(out, c, &race->current, var, false);
+	put_access(out, c, &race->current, var, false, source);
 	fputc('\n', out);
-	put_access(out, c, &race->previous, var, true);
+	put_access(out, c, &race->previous, var, true, source);
 	fputc('\n', out);
+	put_creation(out, c, &race->current.thread);
+	if (race->previous.thread.tid != race->current.thread.tid ||
+	    race->previous.thread.pid != race->current.thread.pid)
+		put_creation(out, c, &race->previous.thread);
 	if (race->occurrences > 1)
 		fprintf(out, "  Seen %" PRIu64 " times.\n", race->occurrences);
 	fprintf(out, "  Race id: %.16s\n%s\n", race->id, SEPARATOR);
@@ -335,7 +382,7 @@ void report_write_text(const struct report *r, FILE *out, int color)
 	const struct style *c = color ? &ansi : &plain;
 
 	for (size_t i = 0; i < r->nraces && r->races; i++)
-		put_race(out, c, &r->races[i]);
+		put_race(out, c, &r->races[i], r->source_lines != 0);
 	for (size_t i = 0; i < r->ndeadlocks && r->deadlocks; i++)
 		put_deadlock(out, c, &r->deadlocks[i]);
 	for (size_t i = 0; i < r->nraces && r->races; i++)
@@ -348,7 +395,7 @@ void report_write_text(const struct report *r, FILE *out, int color)
 
 void report_write_race_text(const struct report_race *race, FILE *out)
 {
-	put_race(out, &plain, race);
+	put_race(out, &plain, race, false);
 }
 
 void report_write_deadlock_text(const struct report_deadlock *deadlock, FILE *out)

@@ -268,6 +268,35 @@ static void test_junit_names_tests(void **state)
 	free(text);
 }
 
+/* A thread's start site follows the accesses in the text report and is in the JSON thread. */
+static void test_thread_creation_site(void **state)
+{
+	(void)state;
+	static const struct report_frame start[] = {
+	    {"/usr/lib/python3.11/threading.py", "Thread.start", 957}, {"/srv/app.py", "main", 22}};
+	static const struct report_stack started = {start, 2, 0};
+	struct report_race race = make_race("app", "CACHE", "k");
+	race.current.thread.created_by = "MainThread";
+	race.current.thread.created_at = &started;
+	struct report r = make_report(&race, 1);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	assert_non_null(f);
+	report_write_text(&r, f, 0);
+	assert_int_equal(fclose(f), 0);
+	assert_non_null(strstr(text, "created by thread \"MainThread\" at:\n"
+				     "    #0 Thread.start /usr/lib/python3.11/threading.py:957\n"
+				     "    #1 main /srv/app.py:22\n"));
+	free(text);
+	char *json = render(report_write_json, &r);
+	CHECK_PY(
+	    json, JSON_LOAD, {"d['races'][0]['current']['thread']['created_by']", "'MainThread'"},
+	    {"[x['line'] for x in d['races'][0]['current']['thread']['created_at']]", "[957, 22]"},
+	    {"'created_at' in d['races'][0]['previous']['thread']", "False"});
+	free(json);
+}
+
 static void test_junit_no_races(void **state)
 {
 	(void)state;
@@ -941,6 +970,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_junit_structure),
 	    cmocka_unit_test(test_junit_names_tests),
+	    cmocka_unit_test(test_thread_creation_site),
 	    cmocka_unit_test(test_junit_no_races),
 	    cmocka_unit_test(test_junit_escaping),
 	    cmocka_unit_test(test_sarif_structure),

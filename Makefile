@@ -38,6 +38,7 @@ MAIN_SRC  := collector/main.c
 LIB_SRCS  := $(filter-out $(MAIN_SRC),$(wildcard collector/*.c symbolizer/*.c reports/*.c))
 LIB_OBJS  := $(patsubst %.c,$(OUT)/obj/%.o,$(LIB_SRCS))
 ASAN_OBJS := $(patsubst %.c,$(OUT)/asan/%.o,$(LIB_SRCS))
+ASAN_PYRACE := $(OUT)/asan/pyrace
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 SKELS     := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -58,7 +59,7 @@ PREFIX    ?= /usr/local
 DESTDIR   ?=
 SOAK_SECONDS ?= 600
 
-.PHONY: all install test-deps deps realworld-deps realworld demo test unit integration fuzz fuzz-smoke fuzz-build soak clean format check-format bench
+.PHONY: all install test-deps deps realworld-deps realworld demo test unit integration integration-asan fuzz fuzz-smoke fuzz-build soak clean format check-format bench
 
 all: pyrace
 
@@ -93,6 +94,11 @@ $(OUT)/tests/test_%: tests/unit/test_%.c $(ASAN_OBJS) $(HEADERS)
 	$(call msg,CC-TEST,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CPPFLAGS) -Itests/unit -O1 -g $(SANITIZE) $(WARNINGS) $< $(ASAN_OBJS) $(LDLIBS) -lcmocka -o $@
+
+# pyrace itself under ASan+UBSan (the unit tests' objects): make integration-asan runs it
+$(ASAN_PYRACE): $(ASAN_OBJS) $(OUT)/asan/$(MAIN_SRC:.c=.o)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) -O1 -g $(SANITIZE) $^ $(LDLIBS) -o $@
 
 $(OUT)/fuzzobj/%.o: %.c $(HEADERS) $(SKELS)
 	$(call msg,CC-FUZZ,$@)
@@ -144,8 +150,10 @@ demo: deps
 unit: $(UNIT_BINS)
 	$(Q)fail=0; for t in $(UNIT_BINS); do $$t || fail=1; done; exit $$fail
 
+# Builds Debian trixie (3.13) and sid (3.14) chroots on first use (about a minute; reused
+# afterwards): the corpus also runs under 3.13, and doctor is checked on both.
 integration: pyrace
-	$(Q)$(PYTHON) tests/integration/run_all.py
+	$(Q)PYRACE_BUILD_INTERPRETERS=1 $(PYTHON) tests/integration/run_all.py
 
 fuzz-build: $(FUZZ_BINS)
 

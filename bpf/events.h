@@ -48,8 +48,9 @@ enum pyrace_sync_op {
 	PYSYNC_REGISTRY_REMOVE, /* obj = registry dict, key = the removed key */
 	PYSYNC_REGISTRY_INSERT, /* obj = registry dict, key = the stored key */
 	/* 3.13+: a thread's end and its join meet at its ThreadHandle, not at a sentinel lock */
-	PYSYNC_THREAD_END,  /* obj = ThreadHandle, in the ending thread */
-	PYSYNC_THREAD_JOIN, /* obj = ThreadHandle, in the joiner, once the join succeeded */
+	PYSYNC_THREAD_END,   /* obj = ThreadHandle, in the ending thread */
+	PYSYNC_THREAD_JOIN,  /* obj = ThreadHandle, in the joiner, once the join succeeded */
+	PYSYNC_LOCK_CREATED, /* obj = a new Lock or RLock, with the stack that made it */
 };
 
 enum pyrace_watch_kind {

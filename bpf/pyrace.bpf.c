@@ -920,6 +920,25 @@ int BPF_KRETPROBE(lock_acquire_return, __u64 ret)
 	return 0;
 }
 
+/* _thread.allocate_lock() and RLock(): where each lock was made, for the report. */
+SEC("uprobe")
+int lock_new_entry(struct pt_regs *ctx)
+{
+	stash_call(0, load_bias(ctx));
+	return 0;
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(lock_new_return, __u64 lock)
+{
+	struct call_stash s;
+	if (take_stash(&s))
+		return 0;
+	if (lock)
+		emit_sync(ctx, PYSYNC_LOCK_CREATED, lock, 0, s.bias, 1);
+	return 0;
+}
+
 /* A copy of lock.acquire() inlined into its caller (3.13's method_vectorcall_VARARGS_KEYWORDS):
  * entered with the lock in some register, left where the caller's variable holds the result.
  * Keyed by stack pointer too, which is the same at both points of one frame: an acquire whose

@@ -420,10 +420,20 @@ static struct report_access build_access(struct analysis *a, const struct hb_acc
 	size_t n = hb_lockset(&a->hb, x->lockset, &locks);
 	if (n) {
 		const char **names = own(a, calloc(n, sizeof(*names)));
-		for (size_t i = 0; names && i < n; i++)
+		const struct report_stack **made = own(a, calloc(n, sizeof(*made)));
+		for (size_t i = 0; names && i < n; i++) {
 			names[i] = lock_name(a, locks[i]);
+			uint32_t created = a->hb.locks[locks[i]].created;
+			struct report_stack *st =
+			    made && created != UINT32_MAX ? own(a, malloc(sizeof(*st))) : NULL;
+			if (st) {
+				*st = build_stack(a, created);
+				made[i] = st;
+			}
+		}
 		r.locks_held = names;
 		r.nlocks = names ? n : 0;
+		r.locks_created = made;
 	}
 	r.stack = build_stack(a, x->stack);
 	r.test = test_id(a, x->test);

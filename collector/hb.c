@@ -251,6 +251,7 @@ static struct hb_lock *lock_of(struct hb *h, uint64_t addr)
 		memset(l, 0, sizeof(*l));
 		l->addr = addr;
 		l->binding = -1;
+		l->created = UINT32_MAX;
 		*slot = ++h->nlocks;
 	}
 	struct hb_lock *l = &h->locks[*slot - 1];
@@ -497,6 +498,15 @@ static void on_sync(struct hb *h, const struct pyrace_event *e, uint32_t t)
 		lockorder_acquire(&h->order, t, epoch_of(h, t), lock, stack, th->held,
 				  th->held_stacks, th->nheld, intern_lockset(h, t));
 		push_held(h, t, lock, stack);
+		return;
+	}
+	case PYSYNC_LOCK_CREATED: {
+		/* a new lock: whatever was known at its address is another lock's */
+		forget_lock(h, e->obj);
+		struct hb_lock *l = lock_of(h, e->obj);
+		if (l && e->nframes)
+			l->created =
+			    code_table_intern_stack(h->code, e->frames, e->nframes, e->truncated);
 		return;
 	}
 	case PYSYNC_LOCK_FREED:

@@ -79,10 +79,11 @@ struct hb_thread {
 struct hb_lock {
 	uint64_t addr;
 	struct vclock vc;
-	int64_t binding; /* shadow the lock was last stored in (module.NAME), -1 when none */
-	int ignored;	 /* the interpreter's own bookkeeping lock: not synchronisation */
-	int sentinel;	 /* a thread's _tstate_lock: held for its whole life, never "held" data */
-	uint32_t owner;	 /* for a sentinel: index of the thread it belongs to + 1, 0 unknown */
+	int64_t binding;  /* shadow the lock was last stored in (module.NAME), -1 when none */
+	int ignored;	  /* the interpreter's own bookkeeping lock: not synchronisation */
+	int sentinel;	  /* a thread's _tstate_lock: held for its whole life, never "held" data */
+	uint32_t owner;	  /* for a sentinel: index of the thread it belongs to + 1, 0 unknown */
+	uint32_t created; /* stack that made it, UINT32_MAX unknown (made before tracing) */
 };
 
 enum hb_var_kind {

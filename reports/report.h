@@ -45,6 +45,8 @@ struct report_access {
 	struct report_thread thread;
 	const char *const *locks_held; /* names such as "__main__.LOCK" or "lock@0x7f3a1c2b9e40" */
 	size_t nlocks;
+	/* where each of locks_held was made (NULL entries, or NULL: not seen) */
+	const struct report_stack *const *locks_created;
 	struct report_stack stack;
 	const char *test; /* pytest node id of the test it happened during, or NULL */
 	uint64_t seq;	  /* position of the access's event in the trace, from 1; 0 unknown */

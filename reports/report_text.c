@@ -161,6 +161,35 @@ static void put_creation(FILE *out, const struct style *c, const struct report_t
 	fputc('\n', out);
 }
 
+/* Where the locks held at either access were made, each once. */
+static void put_lock_creation(FILE *out, const struct style *c, const struct report_race *race)
+{
+	const struct report_access *sides[] = {&race->current, &race->previous};
+	for (size_t s = 0; s < 2; s++) {
+		const struct report_access *a = sides[s];
+		for (size_t i = 0; a->locks_created && a->locks_held && i < a->nlocks; i++) {
+			if (!a->locks_created[i])
+				continue;
+			bool seen = false;
+			for (size_t j = 0; j < i && !seen; j++)
+				seen = a->locks_created[j] &&
+				       strcmp(a->locks_held[j], a->locks_held[i]) == 0;
+			for (size_t j = 0; s == 1 && !seen && race->current.locks_created &&
+					   j < race->current.nlocks;
+			     j++)
+				seen = race->current.locks_created[j] &&
+				       strcmp(race->current.locks_held[j], a->locks_held[i]) == 0;
+			if (seen)
+				continue;
+			fprintf(out, "  %sLock ", c->dim);
+			put_text(out, a->locks_held[i]);
+			fprintf(out, " created at:%s\n", c->reset);
+			put_stack(out, a->locks_created[i]);
+			fputc('\n', out);
+		}
+	}
+}
+
 static void put_race(FILE *out, const struct style *c, const struct report_race *race, bool source)
 {
 	char var[1024];
@@ -186,6 +215,7 @@ static void put_race(FILE *out, const struct style *c, const struct report_race 
 	if (race->previous.thread.tid != race->current.thread.tid ||
 	    race->previous.thread.pid != race->current.thread.pid)
 		put_creation(out, c, &race->previous.thread);
+	put_lock_creation(out, c, race);
 	if (race->occurrences > 1)
 		fprintf(out, "  Seen %" PRIu64 " times.\n", race->occurrences);
 	fprintf(out, "  Race id: %.16s\n%s\n", race->id, SEPARATOR);

@@ -278,6 +278,16 @@ static void test_thread_creation_site(void **state)
 	struct report_race race = make_race("app", "CACHE", "k");
 	race.current.thread.created_by = "MainThread";
 	race.current.thread.created_at = &started;
+	static const struct report_frame made[] = {{"/srv/app.py", "<module>", 3}};
+	static const struct report_stack made_at = {made, 1, 0};
+	static const char *const held[] = {"app.LOCK"};
+	static const struct report_stack *const held_made[] = {&made_at};
+	race.current.locks_held = held;
+	race.current.nlocks = 1;
+	race.current.locks_created = held_made;
+	race.previous.locks_held = held;
+	race.previous.nlocks = 1;
+	race.previous.locks_created = held_made;
 	struct report r = make_report(&race, 1);
 	char *text = NULL;
 	size_t len = 0;
@@ -285,6 +295,11 @@ static void test_thread_creation_site(void **state)
 	assert_non_null(f);
 	report_write_text(&r, f, 0);
 	assert_int_equal(fclose(f), 0);
+	/* a lock held on both sides is shown once */
+	const char *lock =
+	    strstr(text, "  Lock app.LOCK created at:\n    #0 <module> /srv/app.py:3\n");
+	assert_non_null(lock);
+	assert_null(strstr(lock + strlen("  Lock"), "Lock app.LOCK created at:"));
 	assert_non_null(strstr(text, "created by thread \"MainThread\" at:\n"
 				     "    #0 Thread.start /usr/lib/python3.11/threading.py:957\n"
 				     "    #1 main /srv/app.py:22\n"));

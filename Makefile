@@ -2,7 +2,8 @@
 #   make          build ./pyrace
 #   make demo     install what is missing, build, trace examples/cell_cache.py
 #   make test     install what is missing, build, run unit tests (ASan/UBSan), fuzz smoke tests
-#                 and integration tests
+#                 and integration tests (also with an ASan/UBSan pyrace)
+#   make integration-asan  the integration tests with pyrace built with ASan+UBSan (part of test)
 #   make realworld  OpenStack Nova and standard-library drivers traced and checked (part of test)
 #   make fuzz     run each libFuzzer target for FUZZ_SECONDS (default 60) on a copy of its corpus
 #   make fuzz-smoke  replay every fuzz regression input and seed, then fuzz each target for 10 s
@@ -155,6 +156,11 @@ unit: $(UNIT_BINS)
 integration: pyrace
 	$(Q)PYRACE_BUILD_INTERPRETERS=1 $(PYTHON) tests/integration/run_all.py
 
+# The same suite with pyrace built with ASan+UBSan: any ASan, LSan (leak) or UBSan report fails
+# the case that caused it (tests/integration/run_all.py, PYRACE_SANITIZED).
+integration-asan: $(ASAN_PYRACE)
+	$(Q)PYRACE_BIN=$(ASAN_PYRACE) PYRACE_SANITIZED=1 $(PYTHON) tests/integration/run_all.py
+
 fuzz-build: $(FUZZ_BINS)
 
 # Replays tests/fuzz/regressions/<target>/ first, then fuzzes a copy of tests/fuzz/corpus/<target>/.
@@ -169,6 +175,7 @@ test: deps test-deps
 	$(Q)$(MAKE) --no-print-directory unit
 	$(Q)$(MAKE) --no-print-directory fuzz-smoke
 	$(Q)$(MAKE) --no-print-directory integration
+	$(Q)$(MAKE) --no-print-directory integration-asan
 	$(Q)$(MAKE) --no-print-directory realworld
 
 # A long steady-load run (tests/soak/soak.py): the tracer's memory over time, printed as a table.

@@ -13,6 +13,9 @@ handling of bad input.
 Prints one `ok NAME` or `FAIL NAME` line per case (details indented below a
 failure) and finally `N passed, N failed`; exits 1 if anything failed.
 Needs root (pyrace does) and the standard library only.
+
+PYRACE_BIN=PATH runs another pyrace binary instead of ./pyrace; with PYRACE_SANITIZED=1 it is
+an ASan+UBSan build (make integration-asan) and a sanitizer report fails the case.
 """
 
 import argparse
@@ -30,7 +33,13 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-PYRACE = "./pyrace"  # run with cwd=ROOT
+# PYRACE_BIN=PATH tests another build (make integration-asan: .output/asan/pyrace)
+PYRACE = os.path.abspath(os.environ.get("PYRACE_BIN") or os.path.join(ROOT, "pyrace"))
+# PYRACE_SANITIZED=1: PYRACE is built with ASan+UBSan; any sanitizer report fails the case
+SANITIZED = os.environ.get("PYRACE_SANITIZED") == "1"
+SANITIZER_MARKERS = ("runtime error:", "ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                     "ERROR: UndefinedBehaviorSanitizer", "SUMMARY: AddressSanitizer",
+                     "SUMMARY: UndefinedBehaviorSanitizer")
 CORPUS_DIR = os.path.join("tests", "corpus")
 EXAMPLES = [os.path.join("examples", "cell_cache.py")]
 WORK_DIR = os.path.join("tests", ".work")  # scratch space, ignored by git
@@ -60,6 +69,53 @@ class Result:
         self.stdout = stdout
         self.stderr = stderr
         self.timed_out = timed_out
+        if SANITIZED and any(m in stderr for m in SANITIZER_MARKERS):
+            SANITIZER_STDERR.append(describe(self))
+
+
+# --- sanitizer reports (PYRACE_SANITIZED=1) -----------------------------------------
+# ASan and LSan write their reports to files in SANITIZER_LOG_DIR (also when a case does not
+# look at the exit status or stderr); UBSan, which ignores log_path, to stderr; both abort.
+
+SANITIZER_LOG_DIR = None
+SANITIZER_STDERR = []  # describe() of each run() whose stderr holds a sanitizer report
+SANITIZER_SEEN = set()  # report files already charged to a case
+LSAN_SUPPRESSIONS = os.path.join(ROOT, "tests", "lsan.supp")  # leaks in libraries, not ours
+
+
+def setup_sanitizers():
+    """Options for the sanitized binary (and the commands it starts), before any case runs;
+    ASAN_OPTIONS/UBSAN_OPTIONS/LSAN_OPTIONS given by the caller come last and win."""
+    global SANITIZER_LOG_DIR
+    SANITIZER_LOG_DIR = tempfile.mkdtemp(prefix="pyrace-sanitizer-")
+    os.chmod(SANITIZER_LOG_DIR, 0o1777)  # cases run pyrace as nobody too
+    defaults = {
+        "ASAN_OPTIONS": "detect_leaks=1:detect_stack_use_after_return=1:strict_string_checks=1:"
+                        "abort_on_error=1:disable_coredump=1:log_path=%s"
+                        % os.path.join(SANITIZER_LOG_DIR, "asan"),
+        "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1:abort_on_error=1",
+    }
+    if os.path.exists(LSAN_SUPPRESSIONS):
+        defaults["LSAN_OPTIONS"] = "suppressions=%s" % LSAN_SUPPRESSIONS
+    for name, value in defaults.items():
+        given = os.environ.get(name)
+        os.environ[name] = value + (":" + given if given else "")
+
+
+def sanitizer_problems():
+    """Lines describing the sanitizer reports written since the last call (empty: none)."""
+    problems = []
+    while SANITIZER_STDERR:
+        problems += ["sanitizer report on stderr:"] + SANITIZER_STDERR.pop(0)
+    for name in sorted(os.listdir(SANITIZER_LOG_DIR)):
+        if name in SANITIZER_SEEN:
+            continue
+        SANITIZER_SEEN.add(name)
+        with open(os.path.join(SANITIZER_LOG_DIR, name), errors="replace") as f:
+            lines = f.read().rstrip("\n").split("\n")
+        problems.append("sanitizer report %s:" % name)
+        problems.extend("  | " + line for line in lines[:STDERR_LINES_SHOWN])
+    return problems
 
 
 def run(cmd, timeout=TIMEOUT):
@@ -1309,10 +1365,12 @@ def case_valgrind_analyze():
         result = run([PYRACE, "record", "-o", trace, "--", SYSTEM_PYTHON, program])
         finish(result, expect_status(result, EXIT_OK))
         outs = [os.path.join(work, n) for n in ("r.json", "r.sarif", "r.xml", "r.html")]
-        result = run(["valgrind", "--error-exitcode=99", "--leak-check=full",
-                      "--errors-for-leak-kinds=definite,indirect", "-q", PYRACE, "analyze",
-                      "--json", outs[0], "--sarif", outs[1], "--junit", outs[2], "--html", outs[3],
-                      trace],
+        # a sanitized binary cannot run under valgrind: ASan and LSan check the same
+        memcheck = [] if SANITIZED else ["valgrind", "--error-exitcode=99", "--leak-check=full",
+                                         "--errors-for-leak-kinds=definite,indirect", "-q"]
+        result = run(memcheck + [PYRACE, "analyze",
+                                 "--json", outs[0], "--sarif", outs[1], "--junit", outs[2], "--html", outs[3],
+                                 trace],
                      timeout=300)
         problems = expect_status(result, EXIT_RACES)
         if "==" in result.stderr and "ERROR SUMMARY" in result.stderr:
@@ -1532,6 +1590,15 @@ def all_cases(interps):
 
 
 def execute(case):
+    name, problems = execute_case(case)
+    if SANITIZED:  # with -j N a report may be charged to a case that ran alongside its own
+        found = sanitizer_problems()
+        if found:
+            problems = (problems or []) + found
+    return name, problems
+
+
+def execute_case(case):
     name, fn = case
     try:
         fn()
@@ -1552,6 +1619,8 @@ def main():
         parser.error("-j must be at least 1")
 
     os.makedirs(os.path.join(ROOT, WORK_DIR), exist_ok=True)
+    if SANITIZED:
+        setup_sanitizers()
     interps = interpreters(args.interp)
     cases = all_cases(interps)
     if args.only:
@@ -1580,6 +1649,9 @@ def main():
                     print("       %s" % line)
             sys.stdout.flush()
     print("%d passed, %d failed" % (passed, failed))
+    if SANITIZED:
+        shutil.rmtree(SANITIZER_LOG_DIR, ignore_errors=True)
+        print("sanitized binary %s: every case checked for ASan, LSan and UBSan reports" % PYRACE)
     return 1 if failed else 0
 
 

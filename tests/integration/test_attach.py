@@ -13,7 +13,7 @@ import time
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-PYRACE = os.path.join(ROOT, "pyrace")
+PYRACE = os.path.abspath(os.environ.get("PYRACE_BIN") or os.path.join(ROOT, "pyrace"))  # run_all.py
 SERVICE = os.path.join(ROOT, "tests", "services", "cache_service.py")
 SYSTEM_PYTHON = "/usr/bin/python3.11"
 

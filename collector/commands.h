@@ -58,7 +58,8 @@ enum {
 		"baseline", required_argument, NULL, OPT_BASELINE                                  \
 	}
 
-/* --no-reads, shared by the commands that record */
+/* Options of the commands that record (run, attach, record), read by record_option(). */
+#define OPT_DEBUG_DIR	 0x4444
 #define OPT_NO_READS	 0x4e52
 #define OPT_NESTED_DEPTH 0x4e44
 /* --global-reads (CPython 3.11 with USDT probes) */
@@ -118,5 +119,22 @@ void output_options_free(struct output_options *o);
  * cannot be written). The one place that applies
  * suppressions and baselines and renders every format. */
 int report_trace(const char *trace_path, const char *display_path, struct output_options *o);
+
+/* Entries of a struct option array (follow it with a comma). */
+#define RECORD_LONG_OPTIONS                                                                        \
+	{"debug-dir", required_argument, NULL, OPT_DEBUG_DIR},                                     \
+	    {"no-reads", no_argument, NULL, OPT_NO_READS},                                         \
+	    {"global-reads", no_argument, NULL, OPT_GLOBAL_READS},                                 \
+	{                                                                                          \
+		"nested-depth", required_argument, NULL, OPT_NESTED_DEPTH                          \
+	}
+
+struct record_options;
+/* Handles one of RECORD_LONG_OPTIONS: 1 when `opt` is one of them, 0 when it is not, -1 after
+ * one line on stderr when its value is wrong. */
+int record_option(struct record_options *ro, int opt, const char *arg);
+/* An unnamed trace file in $TMPDIR (nothing is left behind, whatever happens to us), its
+ * /proc/self/fd path in `path`; the fd, or -1 after one line on stderr. */
+int record_unnamed_trace(char *path, size_t len);
 
 #endif

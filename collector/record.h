@@ -11,6 +11,7 @@
 #include "probes.h"
 #include "trace_io.h"
 
+/* What recording leaves out or adds; RECORD_OPTIONS_DEFAULT for the defaults. */
 struct record_options {
 	const char *trace_path;
 	const char *debug_dir;
@@ -20,6 +21,11 @@ struct record_options {
 			   */
 	int children;	  /* attach: follow every process the targets fork or execute */
 };
+
+#define RECORD_OPTIONS_DEFAULT                                                                     \
+	{                                                                                          \
+		.debug_dir = "/usr/lib/debug", .nested_depth = 1                                   \
+	}
 
 /* Runs `argv` traced and writes the trace. Returns 0 when a trace was written, otherwise the
  * pyrace exit status (1: usage or environment, 2: the target could not be traced) after one

@@ -1,12 +1,9 @@
 /* Escaping for the HTML report, and source lines read at render time. */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "html.h"
+#include "source_line.h"
 
 /* Source lines longer than this are cut: a minified or generated file must not swell the page. */
 #define EXCERPT_LINE_MAX 240
@@ -48,12 +45,6 @@ void html_put(FILE *out, const char *s)
 	put_bytes(out, s, strlen(s));
 }
 
-static int ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-	return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
 static void say_unavailable(FILE *out, const char *file, const char *why)
 {
 	fputs("<p class=\"nosource\">source not shown: ", out);
@@ -61,29 +52,6 @@ static void say_unavailable(FILE *out, const char *file, const char *why)
 	fputs(": ", out);
 	html_put(out, why);
 	fputs("</p>\n", out);
-}
-
-/* Opens `file` for reading only if it is a regular file: a FIFO or a device named by a
- * (possibly crafted) trace must not block or be consumed. */
-static FILE *open_source(const char *file, const char **why)
-{
-	int fd = open(file, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		*why = strerror(errno);
-		return NULL;
-	}
-	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		*why = "not a regular file";
-		return NULL;
-	}
-	FILE *f = fdopen(fd, "r");
-	if (!f) {
-		*why = strerror(errno);
-		close(fd);
-	}
-	return f;
 }
 
 static void put_source_line(FILE *out, int number, const char *text, size_t len, int hit)
@@ -104,15 +72,8 @@ void html_write_excerpt(FILE *out, const char *file, int line, int context)
 		say_unavailable(out, file ? file : "?", "line unknown");
 		return;
 	}
-	/* File names come from the traced program or from a trace file that may have been made
-	 * to look like one: reading anything but Python source into a report, perhaps as root,
-	 * could copy secrets such as /etc/shadow into it. */
-	if (!ends_with(file, ".py")) {
-		say_unavailable(out, file, "not a .py file");
-		return;
-	}
 	const char *why = NULL;
-	FILE *f = open_source(file, &why);
+	FILE *f = report_open_source(file, &why);
 	if (!f) {
 		say_unavailable(out, file, why);
 		return;

@@ -1,28 +1,50 @@
-/* One line of a traced program's source, for the text report. */
+/* Reading a traced program's source files, for the text and HTML reports. */
 #include "source_line.h"
 
+#include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-int report_source_line(const char *file, int line, char *buf, size_t len)
+FILE *report_open_source(const char *file, const char **why)
 {
 	size_t n = file ? strlen(file) : 0;
-	/* file names come from the trace, which may be crafted, and pyrace runs as root: only
-	 * regular *.py files are read, never a device or a FIFO that could block */
-	if (n < 4 || strcmp(file + n - 3, ".py") != 0 || line < 1 || len < 2)
-		return -1;
-	int fd = open(file, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return -1;
-	struct stat st;
-	FILE *f = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? fdopen(fd, "r") : NULL;
-	if (!f) {
-		close(fd);
-		return -1;
+	/* File names come from the traced program or from a trace file that may have been made
+	 * to look like one: reading anything but Python source into a report, perhaps as root,
+	 * could copy secrets such as /etc/shadow into it */
+	if (n < 4 || strcmp(file + n - 3, ".py") != 0) {
+		*why = "not a .py file";
+		return NULL;
 	}
+	/* and a FIFO or a device must not block or be consumed */
+	int fd = open(file, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		*why = strerror(errno);
+		return NULL;
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		*why = "not a regular file";
+		return NULL;
+	}
+	FILE *f = fdopen(fd, "r");
+	if (!f) {
+		*why = strerror(errno);
+		close(fd);
+	}
+	return f;
+}
+
+int report_source_line(const char *file, int line, char *buf, size_t len)
+{
+	const char *why;
+	if (line < 1 || len < 2)
+		return -1;
+	FILE *f = report_open_source(file, &why);
+	if (!f)
+		return -1;
 	int at = 1, c;
 	size_t used = 0;
 	while ((c = getc(f)) != EOF) {

@@ -568,10 +568,9 @@ static __always_inline void defer_to_lookup(__u8 op, __u64 dict, __u64 key)
 	bpf_map_update_elem(&pending, &tid, &p, BPF_ANY);
 }
 
-static __always_inline int on_key_op(struct pt_regs *ctx, __u8 op, __u64 dict, __u64 key)
+/* A key operation on a dict known to be watched. */
+static __always_inline int on_watched_key_op(struct pt_regs *ctx, __u8 op, __u64 dict, __u64 key)
 {
-	if (!watched_dict(dict))
-		return 0;
 	if (key && !key_is_plain(key, load_bias(ctx))) {
 		if (record_reads)
 			defer_to_lookup(op, dict, key);
@@ -579,6 +578,13 @@ static __always_inline int on_key_op(struct pt_regs *ctx, __u8 op, __u64 dict, _
 	}
 	emit_access(ctx, op, dict, key, 0, 0);
 	return 0;
+}
+
+static __always_inline int on_key_op(struct pt_regs *ctx, __u8 op, __u64 dict, __u64 key)
+{
+	if (!watched_dict(dict))
+		return 0;
+	return on_watched_key_op(ctx, op, dict, key);
 }
 
 SEC("uprobe")
@@ -595,11 +601,13 @@ int dict_pop(struct pt_regs *ctx)
 {
 	__u32 map = argmap(ctx);
 	__u64 dict = arg_in(ctx, map, 0), args = arg_in(ctx, map, 1);
-	/* an empty dict is left without a lookup: a pop that finds nothing changes nothing */
-	if (watched_dict(dict) && read_u64(dict + L.dict_used) == 0 &&
-	    !key_is_plain(read_u64(args), load_bias(ctx)))
+	if (!watched_dict(dict))
 		return 0;
-	return on_key_op(ctx, PYOP_POP, dict, read_u64(args));
+	__u64 key = read_u64(args);
+	/* an empty dict is left without a lookup: a pop that finds nothing changes nothing */
+	if (read_u64(dict + L.dict_used) == 0 && !key_is_plain(key, load_bias(ctx)))
+		return 0;
+	return on_watched_key_op(ctx, PYOP_POP, dict, key);
 }
 
 SEC("uprobe")
@@ -634,9 +642,9 @@ int dict_pop_held(struct pt_regs *ctx)
 {
 	__u32 map = argmap(ctx);
 	__u64 dict = arg_in(ctx, map, 0), key = arg_in(ctx, map, 1);
-	if (repeats_last_access(dict, key))
+	if (!watched_dict(dict) || repeats_last_access(dict, key))
 		return 0;
-	return on_key_op(ctx, PYOP_DELETE, dict, key);
+	return on_watched_key_op(ctx, PYOP_DELETE, dict, key);
 }
 
 SEC("uprobe")

@@ -313,14 +313,15 @@ static __always_inline __s64 long_size(__u64 key)
 	return sign == 2 ? -ndigits : sign == 1 ? 0 : ndigits;
 }
 
-/* Whether a key's identity can be read from the object itself: a str (its cached hash) or an
- * int of at most two digits (its value). Other keys are identified by the hash the dict
- * computed, which only some probe points receive. */
+/* Whether a key's identity can be read from the object itself: a str whose hash is cached, or
+ * an int of at most two digits (its value). Other keys, and a str made just before the call
+ * (hash not computed yet: -1), are identified by the hash the dict computes, which only some
+ * probe points receive. */
 static __always_inline int key_is_plain(__u64 key, __u64 bias)
 {
 	__u64 type = read_u64(key + L.obj_type);
 	if (type == bias + L.str_type_addr)
-		return 1;
+		return read_u64(key + L.str_hash) != (__u64)-1;
 	if (type == bias + L.int_type_addr) {
 		__s64 size = long_size(key);
 		return size >= -2 && size <= 2;
@@ -338,6 +339,8 @@ static __always_inline void read_key(struct pyrace_event *e, __u64 key, __u64 ha
 		__u64 len = 0, src = 0;
 		bpf_probe_read_user(&state, 4, (void *)(key + L.str_state));
 		e->key_id = read_u64(key + L.str_hash);
+		if (e->key_id == (__u64)-1 && hash)
+			e->key_id = hash; /* not cached yet: the one the dict computed */
 		e->key_kind = PYKEY_STR;
 		int compact = (state >> 5) & 1, ascii = (state >> 6) & 1;
 		if (compact && ascii) {

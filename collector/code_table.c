@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
+
 void code_table_init(struct code_table *t)
 {
 	memset(t, 0, sizeof(*t));
@@ -30,21 +32,6 @@ void code_table_free(struct code_table *t)
 	memset(t, 0, sizeof(*t));
 }
 
-static int grow(void **p, size_t *cap, size_t need, size_t size)
-{
-	if (need <= *cap)
-		return 0;
-	size_t c = *cap ? *cap : 64;
-	while (c < need)
-		c *= 2;
-	void *q = realloc(*p, c * size);
-	if (!q)
-		return -1;
-	*p = q;
-	*cap = c;
-	return 0;
-}
-
 int code_table_add(struct code_table *t, struct trace_buf *b)
 {
 	uint64_t addr = trace_get_u64(b);
@@ -55,7 +42,7 @@ int code_table_add(struct code_table *t, struct trace_buf *b)
 	const uint8_t *table = trace_get_bytes(b, &len);
 	struct code_entry e = {.file = file, .qualname = qualname, .first_line = first_line};
 	if (b->error || !file || !qualname ||
-	    grow((void **)&t->entries, &t->cap, t->n + 1, sizeof(*t->entries)))
+	    grow_array((void **)&t->entries, &t->cap, t->n + 1, sizeof(*t->entries), NULL))
 		goto fail;
 	if (table && len)
 		linetable_decode(table, len, first_line, &e.ranges, &e.nranges);
@@ -111,8 +98,10 @@ uint32_t code_table_intern_stack(struct code_table *t, const struct pyrace_frame
 				return (uint32_t)(*slot - 1);
 			continue;
 		}
-		if (grow((void **)&t->stacks, &t->stacks_cap, t->nstacks + 1, sizeof(*t->stacks)) ||
-		    grow((void **)&t->frames, &t->frames_cap, t->nframes + n, sizeof(*t->frames))) {
+		if (grow_array((void **)&t->stacks, &t->stacks_cap, t->nstacks + 1,
+			       sizeof(*t->stacks), NULL) ||
+		    grow_array((void **)&t->frames, &t->frames_cap, t->nframes + n,
+			       sizeof(*t->frames), NULL)) {
 			u64map_remove(&t->by_hash, h, salt);
 			return UINT32_MAX;
 		}

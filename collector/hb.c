@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
+
 /* Modules whose globals are the runtime's own bookkeeping, updated under C-level locks that no
  * probe sees (import lock, GIL): never reported. sys.modules is modelled as publication. */
 static const char *const runtime_modules[] = {
@@ -22,23 +24,6 @@ static const char *const runtime_modules[] = {
 /* threading's internal locks order thread bookkeeping, not the program's data: counting them
  * would order every thread start after every earlier thread end and hide real races. */
 static const char *const runtime_locks[] = {"_active_limbo_lock", "_shutdown_locks_lock"};
-
-static int grow(void **p, size_t *cap, size_t need, size_t size, struct hb *h)
-{
-	if (need <= *cap)
-		return 0;
-	size_t c = *cap ? *cap : 16;
-	while (c < need)
-		c *= 2;
-	void *q = realloc(*p, c * size);
-	if (!q) {
-		h->out_of_memory = 1;
-		return -1;
-	}
-	*p = q;
-	*cap = c;
-	return 0;
-}
 
 void hb_init(struct hb *h, struct code_table *code)
 {
@@ -140,7 +125,8 @@ static int is_runtime_module(const char *name)
  * a forked child's main thread is not its parent's. */
 static uint32_t new_thread(struct hb *h, const struct pyrace_event *e)
 {
-	if (grow((void **)&h->threads, &h->threads_cap, h->nthreads + 1, sizeof(*h->threads), h))
+	if (grow_array((void **)&h->threads, &h->threads_cap, h->nthreads + 1, sizeof(*h->threads),
+		       &h->out_of_memory))
 		return UINT32_MAX;
 	uint64_t *given = u64map_put(&h->next_ordinal, e->process, 0, NULL);
 	if (!given)
@@ -226,7 +212,8 @@ static int machinery_acquire(const struct hb *h, const struct pyrace_event *e)
 
 static uint32_t stored_clock(struct hb *h, struct vclock *src)
 {
-	if (grow((void **)&h->vcs, &h->vcs_cap, h->nvcs + 1, sizeof(*h->vcs), h))
+	if (grow_array((void **)&h->vcs, &h->vcs_cap, h->nvcs + 1, sizeof(*h->vcs),
+		       &h->out_of_memory))
 		return UINT32_MAX;
 	struct vclock *v = &h->vcs[h->nvcs];
 	memset(v, 0, sizeof(*v));
@@ -243,7 +230,8 @@ static struct hb_lock *lock_of(struct hb *h, uint64_t addr)
 	if (!slot)
 		return NULL;
 	if (created) {
-		if (grow((void **)&h->locks, &h->locks_cap, h->nlocks + 1, sizeof(*h->locks), h)) {
+		if (grow_array((void **)&h->locks, &h->locks_cap, h->nlocks + 1, sizeof(*h->locks),
+			       &h->out_of_memory)) {
 			u64map_remove(&h->lock_by_addr, addr, 0);
 			return NULL;
 		}
@@ -277,9 +265,10 @@ static uint32_t epoch_of(const struct hb *h, uint32_t t)
 static void push_held(struct hb *h, uint32_t t, uint32_t lock, uint32_t stack)
 {
 	struct hb_thread *th = &h->threads[t];
-	if (grow((void **)&th->held, &th->held_cap, th->nheld + 1, sizeof(*th->held), h) ||
-	    grow((void **)&th->held_stacks, &th->held_stacks_cap, th->nheld + 1,
-		 sizeof(*th->held_stacks), h))
+	if (grow_array((void **)&th->held, &th->held_cap, th->nheld + 1, sizeof(*th->held),
+		       &h->out_of_memory) ||
+	    grow_array((void **)&th->held_stacks, &th->held_stacks_cap, th->nheld + 1,
+		       sizeof(*th->held_stacks), &h->out_of_memory))
 		return;
 	th->held_stacks[th->nheld] = stack;
 	th->held[th->nheld++] = lock;
@@ -349,8 +338,8 @@ static uint32_t intern_lockset(struct hb *h, uint32_t t)
 			continue;
 		}
 		size_t need = h->nlockset_items + 1 + th->nheld;
-		if (grow((void **)&h->lockset_items, &h->lockset_items_cap, need,
-			 sizeof(*h->lockset_items), h)) {
+		if (grow_array((void **)&h->lockset_items, &h->lockset_items_cap, need,
+			       sizeof(*h->lockset_items), &h->out_of_memory)) {
 			u64map_remove(&h->lockset_by_hash, hash, salt);
 			return 0;
 		}
@@ -666,7 +655,8 @@ static char *nested_name(const char *parent, const struct pyrace_event *e)
 
 static void on_watch(struct hb *h, const struct pyrace_event *e)
 {
-	if (grow((void **)&h->vars, &h->vars_cap, h->nvars + 1, sizeof(*h->vars), h))
+	if (grow_array((void **)&h->vars, &h->vars_cap, h->nvars + 1, sizeof(*h->vars),
+		       &h->out_of_memory))
 		return;
 	struct hb_var v = {.addr = e->obj};
 	if (e->op == PYWATCH_MODULE) {
@@ -729,8 +719,10 @@ static uint32_t shadow_of(struct hb *h, uint32_t var, const struct pyrace_event 
 	if (!created)
 		return (uint32_t)(*slot - 1);
 	struct hb_var *v = &h->vars[var];
-	if (grow((void **)&h->shadows, &h->shadows_cap, h->nshadows + 1, sizeof(*h->shadows), h) ||
-	    grow((void **)&v->shadows, &v->shadows_cap, v->nshadows + 1, sizeof(*v->shadows), h)) {
+	if (grow_array((void **)&h->shadows, &h->shadows_cap, h->nshadows + 1, sizeof(*h->shadows),
+		       &h->out_of_memory) ||
+	    grow_array((void **)&v->shadows, &v->shadows_cap, v->nshadows + 1, sizeof(*v->shadows),
+		       &h->out_of_memory)) {
 		u64map_remove(&h->shadow_by_key, a, e->key_id);
 		return UINT32_MAX;
 	}
@@ -816,7 +808,8 @@ static void add_race(struct hb *h, uint32_t var, uint32_t shadow, const struct h
 		h->races[*slot - 1].occurrences++;
 		return;
 	}
-	if (grow((void **)&h->races, &h->races_cap, h->nraces + 1, sizeof(*h->races), h)) {
+	if (grow_array((void **)&h->races, &h->races_cap, h->nraces + 1, sizeof(*h->races),
+		       &h->out_of_memory)) {
 		u64map_remove(&h->race_by_hash, x, 0);
 		return;
 	}
@@ -864,7 +857,8 @@ static void remember(struct hb *h, uint32_t si, const struct hb_access *a)
 			return;
 		}
 	}
-	if (grow((void **)&s->reads, &s->reads_cap, s->nreads + 1, sizeof(*s->reads), h))
+	if (grow_array((void **)&s->reads, &s->reads_cap, s->nreads + 1, sizeof(*s->reads),
+		       &h->out_of_memory))
 		return;
 	s->reads[s->nreads++] = *a;
 }
@@ -878,8 +872,8 @@ static void remember_whole_read(struct hb *h, struct hb_var *v, const struct hb_
 			return;
 		}
 	}
-	if (grow((void **)&v->whole_reads, &v->whole_reads_cap, v->nwhole_reads + 1,
-		 sizeof(*v->whole_reads), h))
+	if (grow_array((void **)&v->whole_reads, &v->whole_reads_cap, v->nwhole_reads + 1,
+		       sizeof(*v->whole_reads), &h->out_of_memory))
 		return;
 	v->whole_reads[v->nwhole_reads++] = *a;
 }

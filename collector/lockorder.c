@@ -5,26 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
+
 /* Steps of the cycle search (graph walk and edge choices together) before it gives up: enough
  * for any real program's lock graph, and a bound on a pathological one. */
 #define SEARCH_BUDGET 1000000u
-
-static int grow(void **p, size_t *cap, size_t need, size_t size, struct lockorder *lo)
-{
-	if (need <= *cap)
-		return 0;
-	size_t c = *cap ? *cap : 16;
-	while (c < need)
-		c *= 2;
-	void *q = realloc(*p, c * size);
-	if (!q) {
-		lo->out_of_memory = 1;
-		return -1;
-	}
-	*p = q;
-	*cap = c;
-	return 0;
-}
 
 void lockorder_init(struct lockorder *lo)
 {
@@ -83,7 +68,8 @@ static void publish(struct lockorder *lo, struct u64map *map, uint64_t a, uint64
 		vclock_join(&lo->snaps[*slot - 1], order);
 		return;
 	}
-	if (grow((void **)&lo->snaps, &lo->snaps_cap, lo->nsnaps + 1, sizeof(*lo->snaps), lo))
+	if (grow_array((void **)&lo->snaps, &lo->snaps_cap, lo->nsnaps + 1, sizeof(*lo->snaps),
+		       &lo->out_of_memory))
 		return;
 	struct vclock *snap = &lo->snaps[lo->nsnaps];
 	memset(snap, 0, sizeof(*snap));
@@ -184,8 +170,8 @@ static void add_edge(struct lockorder *lo, uint32_t t, uint32_t epoch, uint32_t 
 		return;
 	}
 	struct vclock *order = order_of(lo, t);
-	if (!order ||
-	    grow((void **)&lo->edges, &lo->edges_cap, lo->nedges + 1, sizeof(*lo->edges), lo))
+	if (!order || grow_array((void **)&lo->edges, &lo->edges_cap, lo->nedges + 1,
+				 sizeof(*lo->edges), &lo->out_of_memory))
 		return;
 	struct lockorder_edge e = {.from = from,
 				   .to = to,

@@ -5,27 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
+
 /* Critical sections kept per lock for rule (b); older ones are forgotten (counted), which can
  * only remove orderings, so it adds predicted races and never hides one. */
 #define WCP_MAX_SECTIONS 4096
-
-static int grow(void **p, size_t *cap, size_t need, size_t size, struct wcp *w)
-{
-	if (need <= *cap)
-		return 0;
-	size_t c = *cap ? *cap : 8;
-	while (c < need)
-		c *= 2;
-	void *q = realloc(*p, c * size);
-	if (!q) {
-		w->out_of_memory = 1;
-		return -1;
-	}
-	memset((char *)q + *cap * size, 0, (c - *cap) * size);
-	*p = q;
-	*cap = c;
-	return 0;
-}
 
 void wcp_init(struct wcp *w)
 {
@@ -70,7 +54,8 @@ static struct wcp_thread *thread_at(struct wcp *w, uint32_t t)
 {
 	if (t >= w->nthreads) {
 		size_t cap = w->nthreads;
-		if (grow((void **)&w->threads, &cap, (size_t)t + 1, sizeof(*w->threads), w))
+		if (grow_array((void **)&w->threads, &cap, (size_t)t + 1, sizeof(*w->threads),
+			       &w->out_of_memory))
 			return NULL;
 		w->nthreads = cap;
 	}
@@ -81,7 +66,8 @@ static struct wcp_lock *lock_at(struct wcp *w, uint32_t lock)
 {
 	if (lock >= w->nlocks) {
 		size_t cap = w->nlocks;
-		if (grow((void **)&w->locks, &cap, (size_t)lock + 1, sizeof(*w->locks), w))
+		if (grow_array((void **)&w->locks, &cap, (size_t)lock + 1, sizeof(*w->locks),
+			       &w->out_of_memory))
 			return NULL;
 		w->nlocks = cap;
 	}
@@ -141,7 +127,8 @@ static uint64_t *cursor_of(struct wcp *w, struct wcp_lock *l, uint32_t t)
 {
 	if (t >= l->ncursor) {
 		size_t cap = l->ncursor;
-		if (grow((void **)&l->cursor, &cap, (size_t)t + 1, sizeof(*l->cursor), w))
+		if (grow_array((void **)&l->cursor, &cap, (size_t)t + 1, sizeof(*l->cursor),
+			       &w->out_of_memory))
 			return NULL;
 		/* a thread new to this lock has no earlier section to consider */
 		for (size_t i = l->ncursor; i < cap; i++)
@@ -186,7 +173,7 @@ void wcp_acquire(struct wcp *w, uint32_t t, const struct vclock *h, uint32_t loc
 		return;
 	/* rule (c): what is WCP-before the last release is WCP-before this acquire */
 	vclock_join(&th->p, &l->p);
-	if (grow((void **)&l->log, &l->cap, l->n + 1, sizeof(*l->log), w))
+	if (grow_array((void **)&l->log, &l->cap, l->n + 1, sizeof(*l->log), &w->out_of_memory))
 		return;
 	struct wcp_section *s = &l->log[l->n];
 	memset(s, 0, sizeof(*s));
@@ -199,7 +186,8 @@ void wcp_acquire(struct wcp *w, uint32_t t, const struct vclock *h, uint32_t loc
 	uint64_t *mine = cursor_of(w, l, t);
 	if (mine && *mine == l->base + l->n - 1)
 		*mine = l->base + l->n; /* its own section is not an earlier one */
-	if (grow((void **)&th->held, &th->held_cap, th->nheld + 1, sizeof(*th->held), w))
+	if (grow_array((void **)&th->held, &th->held_cap, th->nheld + 1, sizeof(*th->held),
+		       &w->out_of_memory))
 		return;
 	th->held[th->nheld++] = (struct wcp_held){lock, th->nlog};
 }
@@ -212,8 +200,8 @@ static struct vclock *var_clock(struct wcp *w, uint32_t lock, uint32_t var, int 
 	if (!slot)
 		return NULL;
 	if (*slot == 0) {
-		if (grow((void **)&w->clocks, &w->clocks_cap, w->nclocks + 1, sizeof(*w->clocks),
-			 w))
+		if (grow_array((void **)&w->clocks, &w->clocks_cap, w->nclocks + 1,
+			       sizeof(*w->clocks), &w->out_of_memory))
 			return NULL;
 		*slot = ++w->nclocks;
 	}
@@ -286,7 +274,8 @@ void wcp_access(struct wcp *w, uint32_t t, uint32_t var, int write)
 		if (write && (c = var_clock(w, th->held[i].lock, var, 0, 0)) != NULL)
 			vclock_join(&th->p, c);
 	}
-	if (grow((void **)&th->log, &th->log_cap, th->nlog + 1, sizeof(*th->log), w))
+	if (grow_array((void **)&th->log, &th->log_cap, th->nlog + 1, sizeof(*th->log),
+		       &w->out_of_memory))
 		return;
 	th->log[th->nlog++] = (struct wcp_access){var, (uint8_t)(write != 0)};
 }

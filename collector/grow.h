@@ -1,0 +1,11 @@
+/* Growing an array by doubling, as every table of the analysis does. */
+#ifndef PYRACE_GROW_H
+#define PYRACE_GROW_H
+
+#include <stddef.h>
+
+/* Makes room for `need` elements of `size` bytes in *p (capacity *cap), zeroing the new ones.
+ * On failure leaves *p as it was, sets *out_of_memory (when not NULL) and returns -1. */
+int grow_array(void **p, size_t *cap, size_t need, size_t size, int *out_of_memory);
+
+#endif

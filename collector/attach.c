@@ -144,6 +144,7 @@ int record_attach(const pid_t *pids, size_t npids, double duration_s,
 	for (size_t i = 0; i < s.nprocs; i++)
 		seeded += s.procs[i].dicts;
 	status_line_init(&status, seeded);
+	s.c.live_counts = status.enabled;
 	while (!stop_requested) {
 		consumer_poll(&s.c, 50);
 		session_handle_queue(&s, 0);

@@ -72,9 +72,10 @@ static int handle_event(void *ctx, void *data, size_t size)
 	}
 	/* (the stop it announces is seen through waitpid; the event itself goes into the trace:
 	 * what the finalizing thread does from then on is the interpreter's teardown) */
+	/* the live status line's counts: a map insert per event, so only when it is shown */
 	int created = 0;
-	if (e.tid && u64map_put(&c->tids_seen, ((uint64_t)e.process << 32) | e.tid, 0, &created) &&
-	    created)
+	if (c->live_counts && e.tid &&
+	    u64map_put(&c->tids_seen, ((uint64_t)e.process << 32) | e.tid, 0, &created) && created)
 		c->threads++;
 	if (e.type == PYEV_WATCH && e.op == PYWATCH_GLOBAL_DICT)
 		c->watched_dicts++;

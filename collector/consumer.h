@@ -30,6 +30,7 @@ struct consumer {
 	struct u64map code_seen;
 	struct trace_buf buf;
 	uint64_t events;
+	int live_counts; /* count threads for the live status line (stderr is a terminal) */
 	struct u64map tids_seen;
 	uint64_t threads;	/* threads seen in events so far */
 	uint64_t watched_dicts; /* global dicts seen becoming watched */

@@ -237,6 +237,7 @@ int record_command(char *const argv[], const struct record_options *opts)
 	int continued = 0;
 	struct status_line status;
 	status_line_init(&status, 0);
+	c.live_counts = status.enabled;
 	for (;;) {
 		consumer_poll(&c, 50);
 		status_line_tick(&status, &c, &probes, 1);

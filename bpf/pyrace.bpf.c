@@ -88,7 +88,9 @@ struct {
 	__type(value, __u64);
 } counters SEC(".maps");
 
-/* The last access emitted on this CPU: a write's own internal lookup is not a second access. */
+/* The last access emitted on this CPU: a write's own internal lookup is not a second access, nor
+ * is reading the same key again with no synchronisation between (it would add nothing to the
+ * happens-before state). A synchronisation event of the thread forgets it. */
 struct last_access {
 	__u64 tid;
 	__u64 dict;
@@ -192,10 +194,16 @@ int dispatch(struct pt_regs *ctx)
 static __always_inline struct pyrace_event *new_event(__u8 type, __u8 op)
 {
 	__u32 zero = 0;
+	__u64 id = bpf_get_current_pid_tgid();
+	if (type == PYEV_SYNC) {
+		/* a read after a release or an acquire is in a new epoch: never a repeat */
+		struct last_access *la = bpf_map_lookup_elem(&last, &zero);
+		if (la && la->tid == id)
+			la->tid = 0;
+	}
 	struct pyrace_event *e = bpf_map_lookup_elem(&scratch, &zero);
 	if (!e)
 		return NULL;
-	__u64 id = bpf_get_current_pid_tgid();
 	e->ts_ns = bpf_ktime_get_ns();
 	e->pid = id >> 32;
 	e->tid = (__u32)id;

@@ -259,16 +259,43 @@ static __always_inline __u64 current_frame(__u64 bias)
 	return read_u64(cframe + L.cframe_current_frame);
 }
 
+/* The head of an _PyInterpreterFrame, read in one go: every field the walk needs lies in its
+ * first 80 bytes in every supported version (3.14's owner byte is the last, at 74). The buffer
+ * is a power of two so that masking keeps the verifier sure of every index. */
+#define FRAME_HEAD_BYTES 80
+#define FRAME_HEAD_ALLOC 128
+union frame_head {
+	__u64 words[FRAME_HEAD_ALLOC / 8];
+	__u8 bytes[FRAME_HEAD_ALLOC];
+};
+
+/* Bytes of the frame head to read: up to the last field used, so that a frame at the end of a
+ * mapping is not lost for bytes nobody looks at. */
+static __always_inline __u32 frame_head_span(void)
+{
+	__u32 span = L.frame_owner + 1;
+	if (L.frame_code + 8 > span)
+		span = L.frame_code + 8;
+	if (L.frame_previous + 8 > span)
+		span = L.frame_previous + 8;
+	if (L.frame_prev_instr + 8 > span)
+		span = L.frame_prev_instr + 8;
+	return span;
+}
+
+/* A field of the frame head at a layout offset; offsets are multiples of 8 except the owner's. */
+static __always_inline __u64 head_word(const union frame_head *h, __u32 offset)
+{
+	return h->words[(offset / 8) & (FRAME_HEAD_ALLOC / 8 - 1)];
+}
+
 /* Whether a frame is a Python function's: 3.13+ also link C-stack shim frames and frames whose
  * executable is not a code object into the chain. */
-static __always_inline int is_python_frame(__u64 frame, __u64 code, __u64 bias)
+static __always_inline int is_python_frame(const union frame_head *h, __u64 code, __u64 bias)
 {
-	if (L.owner_cstack != 0xff) {
-		__u8 owner = 0;
-		bpf_probe_read_user(&owner, 1, (void *)(frame + L.frame_owner));
-		if (owner >= L.owner_cstack)
-			return 0;
-	}
+	if (L.owner_cstack != 0xff &&
+	    h->bytes[L.frame_owner & (FRAME_HEAD_ALLOC - 1)] >= L.owner_cstack)
+		return 0;
 	return !L.code_type_addr || read_u64(code + L.obj_type) == bias + L.code_type_addr;
 }
 
@@ -280,20 +307,22 @@ __noinline int capture_stack(struct pyrace_event *e, __u64 bias)
 	if (!e)
 		return 0;
 	__u64 frame = current_frame(bias);
+	__u32 span = frame_head_span();
+	if (span > FRAME_HEAD_BYTES)
+		return 0;
 	e->nframes = 0;
 	for (int i = 0; i < PYRACE_MAX_FRAMES + 8 && frame; i++) {
-		__u64 code = 0, prev = 0, instr_ptr = 0;
-		if (bpf_probe_read_user(&code, 8, (void *)(frame + L.frame_code)) ||
-		    bpf_probe_read_user(&prev, 8, (void *)(frame + L.frame_previous)) ||
-		    bpf_probe_read_user(&instr_ptr, 8, (void *)(frame + L.frame_prev_instr))) {
+		union frame_head head;
+		if (bpf_probe_read_user(&head, span, (void *)frame)) {
 			count(1);
 			e->truncated = 1;
 			break;
 		}
 		/* 3.14 tags the executable reference in its low bits */
-		code &= ~3ULL;
-		int keep = is_python_frame(frame, code, bias);
-		frame = prev;
+		__u64 code = head_word(&head, L.frame_code) & ~3ULL;
+		__u64 instr_ptr = head_word(&head, L.frame_prev_instr);
+		int keep = is_python_frame(&head, code, bias);
+		frame = head_word(&head, L.frame_previous);
 		if (!keep)
 			continue;
 		__u32 n = e->nframes;

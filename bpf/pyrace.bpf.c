@@ -339,10 +339,35 @@ __noinline int capture_stack(struct pyrace_event *e, __u64 bias)
 	return 0;
 }
 
-/* Signed digit count of an int: ob_size, or from 3.12 on the sign and count in lv_tag. */
-static __always_inline __s64 long_size(__u64 key)
+/* The head of a key object (str or int), read in one go: type, length, hash, state, the utf8
+ * pointer and an int's first digits all lie in its first 64 bytes. A short object at the end of
+ * a mapping can fail that read; its fields are then read one by one. */
+#define OBJ_HEAD_BYTES 64
+struct obj_head {
+	__u64 words[OBJ_HEAD_BYTES / 8];
+	__u64 obj;
+	int whole; /* words holds the head */
+};
+
+static __always_inline void read_obj_head(struct obj_head *h, __u64 obj)
 {
-	__u64 raw = read_u64(key + L.long_size);
+	__u32 span = L.str_utf8 + 8 > L.str_ascii_data ? L.str_utf8 + 8 : L.str_ascii_data;
+	h->obj = obj;
+	h->whole = span <= OBJ_HEAD_BYTES && bpf_probe_read_user(h->words, span, (void *)obj) == 0;
+}
+
+/* The 8 bytes at an 8-aligned offset of the head. */
+static __always_inline __u64 head_field(const struct obj_head *h, __u32 offset)
+{
+	if (h->whole)
+		return h->words[(offset / 8) & (OBJ_HEAD_BYTES / 8 - 1)];
+	return read_u64(h->obj + offset);
+}
+
+/* Signed digit count of an int: ob_size, or from 3.12 on the sign and count in lv_tag. */
+static __always_inline __s64 long_size(const struct obj_head *h)
+{
+	__u64 raw = head_field(h, L.long_size);
 	if (!L.long_tagged)
 		return (__s64)raw;
 	__s64 ndigits = (__s64)(raw >> 3);
@@ -356,11 +381,13 @@ static __always_inline __s64 long_size(__u64 key)
  * probe points receive. */
 static __always_inline int key_is_plain(__u64 key, __u64 bias)
 {
-	__u64 type = read_u64(key + L.obj_type);
+	struct obj_head h;
+	read_obj_head(&h, key);
+	__u64 type = head_field(&h, L.obj_type);
 	if (type == bias + L.str_type_addr)
-		return read_u64(key + L.str_hash) != (__u64)-1;
+		return head_field(&h, L.str_hash) != (__u64)-1;
 	if (type == bias + L.int_type_addr) {
-		__s64 size = long_size(key);
+		__s64 size = long_size(&h);
 		return size >= -2 && size <= 2;
 	}
 	return 0;
@@ -370,22 +397,24 @@ static __always_inline int key_is_plain(__u64 key, __u64 bias)
  * dict uses (`hash`), with their type's name as text. */
 static __always_inline void read_key(struct pyrace_event *e, __u64 key, __u64 hash, __u64 bias)
 {
-	__u64 type = read_u64(key + L.obj_type);
+	struct obj_head h;
+	read_obj_head(&h, key);
+	__u64 type = head_field(&h, L.obj_type);
 	if (type == bias + L.str_type_addr) {
-		__u32 state = 0;
+		/* state is a 32-bit field at an 8-aligned offset: the low half of its word */
+		__u32 state = (__u32)head_field(&h, L.str_state);
 		__u64 len = 0, src = 0;
-		bpf_probe_read_user(&state, 4, (void *)(key + L.str_state));
-		e->key_id = read_u64(key + L.str_hash);
+		e->key_id = head_field(&h, L.str_hash);
 		if (e->key_id == (__u64)-1 && hash)
 			e->key_id = hash; /* not cached yet: the one the dict computed */
 		e->key_kind = PYKEY_STR;
 		int compact = (state >> 5) & 1, ascii = (state >> 6) & 1;
 		if (compact && ascii) {
-			len = read_u64(key + L.str_length);
+			len = head_field(&h, L.str_length);
 			src = key + L.str_ascii_data;
 		} else if (compact) {
-			len = read_u64(key + L.str_utf8_length);
-			src = read_u64(key + L.str_utf8);
+			len = head_field(&h, L.str_utf8_length);
+			src = head_field(&h, L.str_utf8);
 		}
 		__u32 n = len > PYRACE_KEY_MAX ? PYRACE_KEY_MAX : (__u32)len;
 		if (src && n && bpf_probe_read_user(e->key, n, (void *)src) == 0)
@@ -393,15 +422,15 @@ static __always_inline void read_key(struct pyrace_event *e, __u64 key, __u64 ha
 		return;
 	}
 	if (type == bias + L.int_type_addr) {
-		__s64 size = long_size(key);
-		__u32 d[2] = {};
+		__s64 size = long_size(&h);
 		if (size >= -2 && size <= 2) {
-			bpf_probe_read_user(d, sizeof(d), (void *)(key + L.long_digits));
+			/* ob_digit is 8-aligned: digits 0 and 1 are the halves of one word */
+			__u64 digits = head_field(&h, L.long_digits);
 			__u64 mag = 0;
 			if (size == 1 || size == -1)
-				mag = d[0];
+				mag = (__u32)digits;
 			else if (size == 2 || size == -2)
-				mag = d[0] | ((__u64)d[1] << 30);
+				mag = (__u32)digits | ((digits >> 32) << 30);
 			e->key_id = size < 0 ? (__u64)(-(__s64)mag) : mag;
 			e->key_kind = PYKEY_INT;
 			return;

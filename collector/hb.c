@@ -370,7 +370,7 @@ static const char *innermost_function(const struct hb *h, const struct pyrace_ev
 	return c ? c->qualname : "";
 }
 
-/* A lock died: forget it, so that a new lock at the same address starts a history of its own. */
+/* Forgets a lock, so that a new lock at the same address starts a history of its own. */
 static void forget_lock(struct hb *h, uint64_t addr)
 {
 	uint64_t *slot = u64map_get(&h->lock_by_addr, addr, 0);
@@ -383,6 +383,23 @@ static void forget_lock(struct hb *h, uint64_t addr)
 			;
 	u64map_remove(&h->lock_by_addr, addr, 0);
 	u64map_remove(&h->binding_by_obj, addr, 0);
+}
+
+/* A lock died in thread t: forget it, so that a new lock at the same address starts a history
+ * of its own. It may be (or belong to) the value of a weak-value registry entry dying in the
+ * same thread, whose removal comes just before or just after (see on_registry_remove). */
+static void lock_died(struct hb *h, uint32_t t, uint64_t addr)
+{
+	struct hb_thread *th = &h->threads[t];
+	uint64_t *slot = u64map_get(&h->lock_by_addr, addr, 0);
+	th->freed_lock = slot && !h->locks[*slot - 1].ignored ? (uint32_t)*slot : 0;
+	if (th->freed_lock && th->removal_open) {
+		uint64_t *entry =
+		    u64map_get(&h->registry_clock, th->removal_registry, th->removal_key);
+		if (entry && *entry)
+			vclock_join(&h->vcs[*entry - 1], &h->locks[th->freed_lock - 1].vc);
+	}
+	forget_lock(h, addr);
 }
 
 /* The clock of one key of a weak-value registry; each lifetime of a registry dict is a registry
@@ -400,6 +417,19 @@ static uint64_t *registry_slot(struct hb *h, const struct pyrace_event *e, int c
 		      : u64map_get(&h->registry_clock, a, e->key_id);
 }
 
+/* The first half of an entry's key in registry_clock (registry_slot made it). */
+static uint64_t registry_key(struct hb *h, const struct pyrace_event *e)
+{
+	const uint64_t *reg = u64map_get(&h->registry_by_dict, e->obj, 0);
+	return reg ? (*reg << 8) | e->key_kind : 0;
+}
+
+static void forget_dying_value(struct hb_thread *th)
+{
+	th->removal_open = 0;
+	th->freed_lock = 0;
+}
+
 /* The value of a registry entry died (its last user let go of it), then the entry went: whoever
  * stores that key again found it gone, so comes after everything the last user did. */
 static void on_registry_remove(struct hb *h, const struct pyrace_event *e, uint32_t t)
@@ -408,6 +438,9 @@ static void on_registry_remove(struct hb *h, const struct pyrace_event *e, uint3
 	uint64_t *slot = registry_slot(h, e, 1);
 	if (!slot)
 		return;
+	th->removal_open = 1;
+	th->removal_registry = registry_key(h, e);
+	th->removal_key = e->key_id;
 	if (*slot) {
 		vclock_join(&h->vcs[*slot - 1], &th->vc);
 	} else {
@@ -416,6 +449,10 @@ static void on_registry_remove(struct hb *h, const struct pyrace_event *e, uint3
 			return;
 		*slot = idx + 1; /* stored_clock leaves the maps alone: the slot is still valid */
 	}
+	/* a lock that died just before is the value itself (its weak references are cleared as
+	 * it is freed) */
+	if (th->freed_lock)
+		vclock_join(&h->vcs[*slot - 1], &h->locks[th->freed_lock - 1].vc);
 	tick(h, t);
 }
 
@@ -499,7 +536,7 @@ static void on_sync(struct hb *h, const struct pyrace_event *e, uint32_t t)
 		return;
 	}
 	case PYSYNC_LOCK_FREED:
-		forget_lock(h, e->obj);
+		lock_died(h, t, e->obj);
 		return;
 	case PYSYNC_RELEASE:
 	case PYSYNC_THREAD_EXIT: {
@@ -1062,6 +1099,9 @@ void hb_event(struct hb *h, const struct pyrace_event *e)
 			uint32_t t = thread_of(h, e);
 			if (t == UINT32_MAX)
 				return;
+			/* a value dying: its registry removal and its locks' frees come together */
+			if (e->op != PYSYNC_LOCK_FREED && e->op != PYSYNC_REGISTRY_REMOVE)
+				forget_dying_value(&h->threads[t]);
 			if (e->nframes && e->tid == h->threads[t].pid) {
 				uint32_t stack = code_table_intern_stack(h->code, e->frames,
 									 e->nframes, e->truncated);
@@ -1073,6 +1113,8 @@ void hb_event(struct hb *h, const struct pyrace_event *e)
 		return;
 	case PYEV_ACCESS: {
 		uint32_t t = thread_of(h, e);
+		if (t != UINT32_MAX)
+			forget_dying_value(&h->threads[t]);
 		/* the finalizer clears every module's globals with no Python frame running: that is
 		 * the interpreter's teardown, not the program racing with its daemon threads */
 		if (t != UINT32_MAX && !(h->threads[t].finalizing && e->nframes == 0))

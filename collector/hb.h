@@ -74,6 +74,12 @@ struct hb_thread {
 	int finalizing;	      /* it runs Py_FinalizeEx: its dict writes are module teardown */
 	uint32_t spawn_stack; /* where its parent started it, UINT32_MAX unknown */
 	uint64_t begin_seq;   /* position of its first event */
+	/* A value of a weak-value registry dying in this thread: the entry it removed
+	 * ((registry << 8 | key kind), key id; valid while removal_open) and the lock it freed
+	 * (index + 1, 0 none), kept until any other event of the thread. */
+	uint64_t removal_registry, removal_key;
+	int removal_open;
+	uint32_t freed_lock;
 	struct hb_sync_history recent;
 };
 

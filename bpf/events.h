@@ -72,6 +72,20 @@ struct pyrace_watch_key {
 	__u64 addr;
 };
 
+/* A filter in front of the kernel's watched set: one byte per slot of a hash of (process,
+ * address), set before a dict joins the set and never cleared (another dict may share its slot).
+ * A clear byte proves a dict unwatched with one load, instead of a hash-map lookup on every dict
+ * operation of the interpreter; a set one sends the lookup on to the set. */
+#define PYRACE_WATCH_FILTER_BITS  18
+#define PYRACE_WATCH_FILTER_SLOTS (1u << PYRACE_WATCH_FILTER_BITS)
+
+static inline __u32 pyrace_watch_filter_slot(__u32 tgid, __u64 addr)
+{
+	/* objects are 16-aligned: the low four bits say nothing */
+	__u64 x = (addr >> 4) ^ ((__u64)tgid << 40);
+	return (__u32)((x * 0x9E3779B97F4A7C15ULL) >> (64 - PYRACE_WATCH_FILTER_BITS));
+}
+
 enum pyrace_key_kind {
 	PYKEY_NONE = 0,
 	PYKEY_STR,   /* text holds the first bytes of the str (ASCII or its UTF-8 when compact) */

@@ -450,10 +450,24 @@ static __always_inline struct pyrace_watch_key watch_key(__u64 dict)
 	return k;
 }
 
+/* See PYRACE_WATCH_FILTER_SLOTS; user space marks the dicts it adds (pyrace attach) too. */
+__u8 watch_filter[PYRACE_WATCH_FILTER_SLOTS];
+
 static __always_inline struct watch_info *watch_entry(__u64 dict)
 {
 	struct pyrace_watch_key k = watch_key(dict);
+	if (!watch_filter[pyrace_watch_filter_slot(k.tgid, dict)])
+		return NULL;
 	return bpf_map_lookup_elem(&watched, &k);
+}
+
+/* Adds a dict to the watched set; 0 when added. Marked in the filter first, so that no lookup
+ * between the two can miss it. */
+static __always_inline long watch_add(const struct pyrace_watch_key *k,
+				      const struct watch_info *info, __u64 flags)
+{
+	watch_filter[pyrace_watch_filter_slot(k->tgid, k->addr)] = 1;
+	return bpf_map_update_elem(&watched, k, info, flags);
 }
 
 /* A dict whose accesses are recorded: a registry's are not. */
@@ -551,7 +565,7 @@ static __always_inline void watch_global_dict(struct pt_regs *ctx, __u64 module_
 		return;
 	struct watch_info info = {.kind = kind, .depth = 1};
 	struct pyrace_watch_key k = watch_key(value);
-	if (bpf_map_update_elem(&watched, &k, &info, BPF_NOEXIST))
+	if (watch_add(&k, &info, BPF_NOEXIST))
 		return;
 	struct pyrace_event *e = new_event(PYEV_WATCH, kind);
 	if (!e)
@@ -571,7 +585,7 @@ static __always_inline void watch_nested_dict(struct pt_regs *ctx, __u64 parent,
 		return;
 	struct watch_info info = {.kind = PYWATCH_NESTED, .depth = depth + 1};
 	struct pyrace_watch_key k = watch_key(value);
-	if (bpf_map_update_elem(&watched, &k, &info, BPF_NOEXIST))
+	if (watch_add(&k, &info, BPF_NOEXIST))
 		return;
 	struct pyrace_event *e = new_event(PYEV_WATCH, PYWATCH_NESTED);
 	if (!e)
@@ -795,7 +809,7 @@ int registry_remove(struct pt_regs *ctx)
 	__u64 dict = arg_in(ctx, map, 0), key = arg_in(ctx, map, 1);
 	struct watch_info info = {.kind = PYWATCH_REGISTRY};
 	struct pyrace_watch_key k = watch_key(dict);
-	bpf_map_update_elem(&watched, &k, &info, BPF_NOEXIST);
+	watch_add(&k, &info, BPF_NOEXIST);
 	/* no hash here: a key other than a str or small int is not matched (no edge, no report) */
 	emit_registry(ctx, PYSYNC_REGISTRY_REMOVE, dict, key, 0);
 	return 0;
@@ -935,7 +949,7 @@ int module_init_dict(struct pt_regs *ctx)
 	      name = arg_in(ctx, map, 2);
 	struct watch_info info = {.kind = PYWATCH_MODULE};
 	struct pyrace_watch_key k = watch_key(md_dict);
-	bpf_map_update_elem(&watched, &k, &info, BPF_ANY);
+	watch_add(&k, &info, BPF_ANY);
 	struct pyrace_event *e = new_event(PYEV_WATCH, PYWATCH_MODULE);
 	if (!e)
 		return 0;

@@ -456,6 +456,9 @@ int probes_watch(struct probes *p, pid_t pid, uint64_t dict, int kind)
 					      ? 1
 					      : 0};
 	struct pyrace_watch_key key = {.tgid = (uint32_t)pid, .addr = dict};
+	/* the filter first, as the BPF programs do: no lookup can then miss the entry */
+	__atomic_store_n(&p->skel->bss->watch_filter[pyrace_watch_filter_slot(key.tgid, dict)], 1,
+			 __ATOMIC_RELEASE);
 	return bpf_map__update_elem(p->skel->maps.watched, &key, sizeof(key), info, sizeof(info),
 				    BPF_ANY);
 }

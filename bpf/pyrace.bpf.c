@@ -342,7 +342,8 @@ static __always_inline void read_key(struct pyrace_event *e, __u64 key, __u64 ha
 		if (e->key_id == (__u64)-1 && hash)
 			e->key_id = hash; /* not cached yet: the one the dict computed */
 		e->key_kind = PYKEY_STR;
-		int compact = (state >> 5) & 1, ascii = (state >> 6) & 1;
+		int compact = (state >> L.str_compact_bit) & 1,
+		    ascii = (state >> L.str_ascii_bit) & 1;
 		if (compact && ascii) {
 			len = read_u64(key + L.str_length);
 			src = key + L.str_ascii_data;
@@ -1051,6 +1052,16 @@ int thread_end(struct pt_regs *ctx)
 {
 	__u64 handle = arg(ctx, 0);
 	emit_sync(ctx, PYSYNC_THREAD_END, handle, 0, 0, 0);
+	return 0;
+}
+
+/* 3.13t: _PyEvent_Notify(&handle->thread_is_exiting) as the thread ends, before its join can
+ * return. Other events notified here give addresses that are no ThreadHandle's, never joined. */
+SEC("uprobe")
+int thread_exiting(struct pt_regs *ctx)
+{
+	__u64 event = arg(ctx, 0);
+	emit_sync(ctx, PYSYNC_THREAD_END, event - L.handle_exiting, 0, 0, 0);
 	return 0;
 }
 

@@ -952,15 +952,26 @@ def case_attach_313():
     python = os.path.join(INTERP_CACHE, "trixie", "usr", "bin", "python3.13")
     if not os.path.exists(os.path.join(INTERP_CACHE, "trixie.stamp")) or not os.access(python, os.X_OK):
         return
+    attach_in_chroot(python, "attach_313")
+
+
+def case_attach_313t():
+    """The same on the free-threaded 3.13t (setup.sh's trixie-ft), when built."""
+    python = free_threaded_interpreter()
+    if python is not None:
+        attach_in_chroot(python, "attach_313t")
+
+
+def attach_in_chroot(python, name):
     root = chroot_of(python)
-    program = os.path.join(ROOT, WORK_DIR, "attach_313.py")
+    program = os.path.join(ROOT, WORK_DIR, name + ".py")
     inside = os.path.join(root, program.lstrip(os.sep))
     os.makedirs(os.path.dirname(inside), exist_ok=True)
     for path in (program, inside):  # the report is checked against the host's copy
         with open(path, "w") as f:
             f.write(ATTACH_313_PROGRAM)
-    report = os.path.join(ROOT, WORK_DIR, "attach_313.json")
-    target = subprocess.Popen(["chroot", root, "/usr/bin/python3.13", program])
+    report = os.path.join(ROOT, WORK_DIR, name + ".json")
+    target = subprocess.Popen(["chroot", root, python[len(root):], program])
     try:
         time.sleep(0.3)
         result = run([PYRACE, "attach", "-p", str(target.pid), "--duration", "20", "--json", report])
@@ -969,7 +980,8 @@ def case_attach_313():
             target.kill()
         target.wait()
     problems = expect_status(result, EXIT_RACES)
-    if not re.search(r"attached to \d+ \(.*python3\.13, CPython 3\.13\.\d+\): [1-9]\d* modules", result.stderr):
+    if not re.search(r"attached to \d+ \(.*%s, CPython 3\.13\.\d+\): [1-9]\d* modules"
+                     % re.escape(os.path.basename(python)), result.stderr):
         problems.append("the attach line does not name 3.13 and its modules")
     if not problems:
         got, report_problems = check_report(report, os.path.relpath(program, ROOT))
@@ -1533,6 +1545,7 @@ CLI_CASES = [
     ("cli: --redact-keys hides keys in every output, ids unchanged, files 0600", case_redact_keys),
     ("cli: doctor on both interpreters, without debug info, and on the 3.13/3.14 chroots", case_doctor),
     ("cli: attach to 3.13 in its chroot (when built)", case_attach_313),
+    ("cli: attach to the free-threaded 3.13t in its chroot (when built)", case_attach_313t),
     ("cli: doctor and run on the free-threaded 3.13t in its chroot (when built)",
      case_doctor_free_threaded),
     ("cli: record, then analyze (also unprivileged, cut and corrupt traces)", case_record_then_analyze),

@@ -893,6 +893,9 @@ def case_doctor_free_threaded():
     dict_ass_sub probed; pyrace run traces it in its chroot."""
     python = free_threaded_interpreter()
     if python is None:
+        if _free_threaded_build:  # asked for and not built
+            raise CaseFailure(["tests/interpreters/setup.sh --only %s failed" % FREE_THREADED]
+                              + describe(_free_threaded_build[0]))
         return
     result = run([PYRACE, "doctor", "--python", python])
     out = result.stdout
@@ -1626,13 +1629,18 @@ FREE_THREADED = "trixie-ft"  # tests/interpreters/setup.sh's name for the 3.13t 
 FREE_THREADED_PYTHON = os.path.join("opt", "python3.13t", "bin", "python3.13t")
 
 
+_free_threaded_build = []  # the result of this run's one attempt to build it, if any
+
+
 def free_threaded_interpreter():
     """The 3.13t interpreter when its chroot is built (with PYRACE_BUILD_INTERPRETERS=1 it is
-    built first), else None."""
+    built first, once; a failed build fails case_doctor_free_threaded), else None."""
     python = os.path.join(INTERP_CACHE, FREE_THREADED, FREE_THREADED_PYTHON)
     stamp = os.path.join(INTERP_CACHE, FREE_THREADED + ".stamp")
-    if not os.path.exists(stamp) and os.environ.get("PYRACE_BUILD_INTERPRETERS") == "1":
-        run(["tests/interpreters/setup.sh", "--only", FREE_THREADED], timeout=3600)
+    if not os.path.exists(stamp) and os.environ.get("PYRACE_BUILD_INTERPRETERS") == "1" \
+            and not _free_threaded_build:
+        _free_threaded_build.append(run(["tests/interpreters/setup.sh", "--only", FREE_THREADED],
+                                        timeout=3600))
     return python if os.path.exists(stamp) and os.access(python, os.X_OK) else None
 
 

@@ -640,13 +640,18 @@ int dict_setdefault_args(struct pt_regs *ctx)
 	return on_key_op(ctx, PYOP_SETDEFAULT, dict, read_u64(args));
 }
 
-/* 3.13+: the removal under dict.pop() and DELETE_GLOBAL; the first already made its access */
+/* 3.13+: the removal under dict.pop() and DELETE_GLOBAL; the first already made its access,
+ * or left it to the lookup (a key without a readable identity), which is then still a pop */
 SEC("uprobe")
 int dict_pop_held(struct pt_regs *ctx)
 {
 	__u32 map = argmap(ctx);
 	__u64 dict = arg_in(ctx, map, 0), key = arg_in(ctx, map, 1);
 	if (!watched_dict(dict) || repeats_last_access(dict, key))
+		return 0;
+	__u64 tid = bpf_get_current_pid_tgid();
+	struct pending_op *p = bpf_map_lookup_elem(&pending, &tid);
+	if (p && p->dict == dict && p->key == key)
 		return 0;
 	return on_watched_key_op(ctx, PYOP_DELETE, dict, key);
 }

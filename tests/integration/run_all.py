@@ -394,6 +394,22 @@ def check_stack(label, access, program, source_lines):
     return problems
 
 
+def pop_op_problems(label, access, program, source_lines):
+    """A dict access on a program line that calls .pop() must be the pop (or a read before it):
+    not recorded as another kind of write."""
+    try:
+        frame = access["stack"][0]
+        if os.path.realpath(os.path.join(ROOT, frame["file"])) != \
+                os.path.realpath(os.path.join(ROOT, program)):
+            return []
+        text = source_lines[frame["line"] - 1]
+    except (KeyError, IndexError, TypeError):
+        return []  # check_stack reports these
+    if ".pop(" in text and access.get("op") not in ("pop", "read"):
+        return ["%s: op %r on a line that pops: %r" % (label, access.get("op"), text.strip())]
+    return []
+
+
 def check_report(path, program):
     """(names of the reported variables, problems) from pyrace's JSON report."""
     try:
@@ -435,6 +451,9 @@ def check_report(path, program):
         for side in ("current", "previous"):
             for problem in check_stack(side, race.get(side), program, source_lines):
                 problems.append("%s: %s" % (name, problem))
+            if isinstance(race.get("variable"), dict) and race["variable"].get("container") == "dict":
+                for problem in pop_op_problems(side, race.get(side), program, source_lines):
+                    problems.append("%s: %s" % (name, problem))
     # one variable may appear once per distinct pair of source locations: that is the dedup rule
     return set(names), problems
 

@@ -206,6 +206,11 @@ struct pyrace_layout {
 	__u64 code_type_addr; /* PyCode_Type: frames of other executables are skipped; 0 none */
 	__u32 long_tagged;    /* PyLongObject.long_value.lv_tag instead of ob_size */
 	__u32 handle_exiting; /* ThreadHandle.thread_is_exiting (a PyEvent byte) */
+	/* bits of PyASCIIObject.state read as a u32 at str_state: 5 and 6 in every build
+	 * measured (3.11 to 3.13t); a free-threaded build's DWARF gives them per build */
+	__u8 str_compact_bit;
+	__u8 str_ascii_bit;
+	__u16 reserved_ft;
 };
 
 #endif

@@ -408,7 +408,8 @@ static __always_inline void read_key(struct pyrace_event *e, __u64 key, __u64 ha
 		if (e->key_id == (__u64)-1 && hash)
 			e->key_id = hash; /* not cached yet: the one the dict computed */
 		e->key_kind = PYKEY_STR;
-		int compact = (state >> 5) & 1, ascii = (state >> 6) & 1;
+		int compact = (state >> L.str_compact_bit) & 1,
+		    ascii = (state >> L.str_ascii_bit) & 1;
 		if (compact && ascii) {
 			len = head_field(&h, L.str_length);
 			src = key + L.str_ascii_data;
@@ -719,13 +720,18 @@ int dict_setdefault_args(struct pt_regs *ctx)
 	return on_key_op(ctx, PYOP_SETDEFAULT, dict, read_u64(args));
 }
 
-/* 3.13+: the removal under dict.pop() and DELETE_GLOBAL; the first already made its access */
+/* 3.13+: the removal under dict.pop() and DELETE_GLOBAL; the first already made its access,
+ * or left it to the lookup (a key without a readable identity), which is then still a pop */
 SEC("uprobe")
 int dict_pop_held(struct pt_regs *ctx)
 {
 	__u32 map = argmap(ctx);
 	__u64 dict = arg_in(ctx, map, 0), key = arg_in(ctx, map, 1);
 	if (!watched_dict(dict) || repeats_last_access(dict, key))
+		return 0;
+	__u64 tid = bpf_get_current_pid_tgid();
+	struct pending_op *p = bpf_map_lookup_elem(&pending, &tid);
+	if (p && p->dict == dict && p->key == key)
 		return 0;
 	return on_watched_key_op(ctx, PYOP_DELETE, dict, key);
 }
@@ -1131,6 +1137,16 @@ int thread_end(struct pt_regs *ctx)
 {
 	__u64 handle = arg(ctx, 0);
 	emit_sync(ctx, PYSYNC_THREAD_END, handle, 0, 0, 0);
+	return 0;
+}
+
+/* 3.13t: _PyEvent_Notify(&handle->thread_is_exiting) as the thread ends, before its join can
+ * return. Other events notified here give addresses that are no ThreadHandle's, never joined. */
+SEC("uprobe")
+int thread_exiting(struct pt_regs *ctx)
+{
+	__u64 event = arg(ctx, 0);
+	emit_sync(ctx, PYSYNC_THREAD_END, event - L.handle_exiting, 0, 0, 0);
 	return 0;
 }
 

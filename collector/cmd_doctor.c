@@ -187,7 +187,7 @@ static void print_verdict(const struct interp_info *in, enum interp_status st, c
 	size_t used = 0;
 	for (size_t i = 0; i < in->nprobes && used < sizeof(missing); i++) {
 		const struct probe_point *p = &in->probes[i];
-		if (!p->found && !p->spec->is_return && !probe_spec_optional(p->spec))
+		if (!p->spec->is_return && probe_point_missing(p))
 			used += (size_t)snprintf(missing + used, sizeof(missing) - used, "%s%s",
 						 used ? ", " : "", p->spec->function);
 	}
@@ -233,7 +233,11 @@ static void print_interpreter(const struct interp_info *in)
 		       in->build, in->debug_offsets_version, in->free_threaded);
 	else
 		printf("  flavour     %s\n", in->build);
-	if (in->has_debug_offsets && in->layout_from_debug_offsets)
+	if (in->has_debug_offsets && in->layout_from_dwarf)
+		printf("  layout      %u offsets from _Py_DebugOffsets, %u from DWARF (no built-in "
+		       "table for a free-threaded build)\n",
+		       in->layout_from_debug_offsets, in->layout_from_dwarf);
+	else if (in->has_debug_offsets && in->layout_from_debug_offsets)
 		printf("  layout      %u offsets from _Py_DebugOffsets, %u from the built-in %u.%u "
 		       "table\n",
 		       in->layout_from_debug_offsets, in->layout_from_table, in->major, in->minor);
@@ -274,7 +278,7 @@ static int interpreter_checks(const char *exe, const char *ld_path, const char *
 		print_probe_table(in);
 		print_unseen(in);
 		for (size_t i = 0; i < in->nprobes; i++)
-			missing += !in->probes[i].found && !probe_spec_optional(in->probes[i].spec);
+			missing += probe_point_missing(&in->probes[i]);
 	}
 	print_verdict(in, st, why);
 	free(in);

@@ -12,7 +12,7 @@ int py_str_read(pid_t pid, const struct code_layout *l, uint64_t str, char *out,
 	uint64_t len = 0, data = 0;
 	if (outlen == 0 || proc_mem_read(pid, str + l->str_state, &state, sizeof(state)))
 		return -1;
-	int compact = (state >> 5) & 1, ascii = (state >> 6) & 1;
+	int compact = (state >> l->str_compact_bit) & 1, ascii = (state >> l->str_ascii_bit) & 1;
 	if (compact && ascii) {
 		if (proc_mem_read_u64(pid, str + l->str_length, &len))
 			return -1;

@@ -68,7 +68,8 @@ static uint64_t *memo_slot(struct root_memo *m, uint64_t key, int *found)
 struct walk {
 	struct inline_query *q;
 	size_t n;
-	int by_name; /* some query wants out-of-line copies by name */
+	int by_name;   /* some query wants out-of-line copies by name */
+	size_t untied; /* ... of which not tied to a DWARF function yet */
 	struct root_memo memo;
 	struct inline_walk_stats *stats;
 };
@@ -138,7 +139,27 @@ static void match_by_name(struct walk *w, Dwarf_Die *die)
 			Dwarf_Die root;
 			if (dwarf_die_root(die, &root) == 0)
 				q->root = dwarf_dieoffset(&root) + 1;
+			w->untied -= q->root != 0;
 		}
+	}
+}
+
+/* A function inlined everywhere has no out-of-line copy to be found by name: the first of its
+ * inlined copies the walk meets ties it to their abstract DIE instead. */
+static void tie_by_origin_name(struct walk *w, Dwarf_Die *inlined, uint64_t root)
+{
+	Dwarf_Attribute attr;
+	Dwarf_Die origin, abstract;
+	if (!dwarf_attr(inlined, DW_AT_abstract_origin, &attr) ||
+	    !dwarf_formref_die(&attr, &origin) || dwarf_die_root(&origin, &abstract))
+		return;
+	const char *name = dwarf_diename(&abstract);
+	for (size_t i = 0; name && i < w->n; i++) {
+		struct inline_query *q = &w->q[i];
+		if (q->root || q->vaddr || !q->name || strcmp(q->name, name) != 0)
+			continue;
+		q->root = root;
+		w->untied--;
 	}
 }
 
@@ -161,6 +182,8 @@ static void walk_scopes(struct walk *w, Dwarf_Die *parent, Dwarf_Die *caller, in
 		} else if (tag == DW_TAG_inlined_subroutine) {
 			w->stats->inlined++;
 			uint64_t root = origin_root(w, &child);
+			if (root && w->untied)
+				tie_by_origin_name(w, &child, root);
 			for (size_t i = 0; root && i < w->n; i++)
 				if (w->q[i].root == root)
 					add_site(&w->q[i], &child, caller);
@@ -200,8 +223,10 @@ int dwarf_find_inlined(struct dwarf_file *df, struct inline_query *queries, size
 		if (q->vaddr && dwarf_function_at(df, q->vaddr, &fn) == 0 &&
 		    dwarf_die_root(&fn, &root) == 0)
 			q->root = dwarf_dieoffset(&root) + 1;
-		else if (!q->vaddr && q->name)
+		else if (!q->vaddr && q->name) {
 			w.by_name = 1;
+			w.untied++;
+		}
 		tied += q->root != 0 || (!q->vaddr && q->name);
 	}
 	if (tied) {

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "debug_offsets.h"
+#include "dwarf_file.h"
 #include "elf_symbols.h"
 #include "interp_dwarf.h"
 #include "layout.h"
@@ -73,9 +74,11 @@ static int find_libpython(const struct symbol_table *t, const char *exe, const c
 	return -1;
 }
 
-/* <prefix>/lib/pythonX.Y/lib-dynload/_queue.cpython-XY-*.so, prefix = two levels above core. */
+/* <prefix>/lib/pythonX.Y/lib-dynload/_queue.cpython-XY-*.so, prefix = two levels above core;
+ * a free-threaded build's ABI tag adds a `t` to both (python3.13t, cpython-313t). */
 static void find_queue_extension(struct interp_info *in)
 {
+	const char *t = in->free_threaded ? "t" : "";
 	char prefix[PATH_MAX];
 	snprintf(prefix, sizeof(prefix), "%s", in->core);
 	for (int up = 0; up < 2; up++) {
@@ -86,8 +89,8 @@ static void find_queue_extension(struct interp_info *in)
 	const char *arches[] = {"x86_64-linux-gnu", "aarch64-linux-gnu"};
 	for (size_t i = 0; i < 2; i++) {
 		snprintf(in->queue_ext, sizeof(in->queue_ext),
-			 "%s/lib/python%u.%u/lib-dynload/_queue.cpython-%u%u-%s.so", prefix,
-			 in->major, in->minor, in->major, in->minor, arches[i]);
+			 "%s/lib/python%u.%u%s/lib-dynload/_queue.cpython-%u%u%s-%s.so", prefix,
+			 in->major, in->minor, t, in->major, in->minor, t, arches[i]);
 		if (access(in->queue_ext, R_OK) == 0)
 			return;
 	}
@@ -269,6 +272,28 @@ static enum interp_status check_new_version(const struct interp_info *in, char *
 	return INTERP_OK;
 }
 
+/* A free-threaded build's object header is bigger, which moves the fields of every object: no
+ * table of ours has them, the build's DWARF does (its debug file, else the file itself). */
+static int free_threaded_layout(struct interp_info *in, const struct symbol_table *core,
+				const struct py_debug_offsets *d, char *why, size_t whylen)
+{
+	const char *debug = symbol_table_debug_file(core);
+	struct dwarf_file *df = debug ? dwarf_file_open(debug) : NULL;
+	if (!df)
+		df = dwarf_file_open(in->core);
+	char missing[512];
+	int rc = -1;
+	if (!df)
+		snprintf(why, whylen,
+			 "no debug info for %s: a free-threaded build's struct layout is read from "
+			 "its DWARF; use an unstripped build or install its debug symbols",
+			 in->core);
+	else if ((rc = layout_from_dwarf(in, d, df, missing, sizeof(missing))))
+		snprintf(why, whylen, "%s: its DWARF does not describe %s", in->core, missing);
+	dwarf_file_close(df);
+	return rc;
+}
+
 static enum interp_status inspect(const char *exe, const char *ld_library_path,
 				  const char *debug_dir, struct interp_info *out, char *why,
 				  size_t whylen, int full)
@@ -323,8 +348,10 @@ static enum interp_status inspect(const char *exe, const char *ld_library_path,
 		snprintf(why, whylen, "%s: CPython %s debug build (Py_DEBUG) is not supported yet",
 			 out->core, out->version);
 		status = INTERP_UNSUPPORTED;
-	} else if (out->free_threaded) {
-		snprintf(why, whylen, "%s: CPython %s free-threaded build is not supported yet",
+	} else if (out->free_threaded && (out->major != 3 || out->minor != 13)) {
+		snprintf(why, whylen,
+			 "%s: CPython %s free-threaded build is not supported yet (supported: "
+			 "3.13t)",
 			 out->core, out->version);
 		status = INTERP_UNSUPPORTED;
 	} else if (out->major == 3 && out->minor == 14) {
@@ -343,9 +370,16 @@ static enum interp_status inspect(const char *exe, const char *ld_library_path,
 		goto done;
 	if (out->major == 3 && out->minor == 11)
 		layout_for_311(out);
-	else if (!out->has_debug_offsets || layout_for_313_314(out, &offsets))
+	else if (!out->has_debug_offsets)
 		goto done; /* no layout known: nothing more to show */
-	out->table = probe_table_for(out->major, out->minor);
+	else if (out->free_threaded) {
+		if (free_threaded_layout(out, core, &offsets, why, whylen)) {
+			status = status == INTERP_OK ? INTERP_NO_DEBUG_INFO : status;
+			goto done;
+		}
+	} else if (layout_for_313_314(out, &offsets))
+		goto done;
+	out->table = probe_table_for_build(out->major, out->minor, out->free_threaded);
 	if (!out->table)
 		goto done;
 	out->core_is_dynamic = symbol_table_is_dynamic(core);
@@ -376,19 +410,13 @@ static enum interp_status inspect(const char *exe, const char *ld_library_path,
 	if (out->queue_ext[0])
 		queue = open_symbols(out->queue_ext, debug_dir, alt);
 
-	const char *first_missing = NULL;
-	size_t nmissing = 0, room = sizeof(out->probes) / sizeof(out->probes[0]);
+	size_t room = sizeof(out->probes) / sizeof(out->probes[0]);
 	for (size_t i = 0; i < out->table->count && out->nprobes < room; i++) {
 		const struct probe_spec *spec = &out->table->specs[i];
 		const struct symbol_table *t = spec->module == PROBE_IN_CORE ? core : queue;
 		size_t n = resolve_probe(t, spec, out->table->all_clones,
 					 &out->probes[out->nprobes], room - out->nprobes);
 		out->nprobes += n ? n : 1;
-		if (!n && spec->module == PROBE_IN_CORE && !spec->is_return &&
-		    !probe_spec_optional(spec)) {
-			first_missing = first_missing ? first_missing : spec->function;
-			nmissing++;
-		}
 	}
 	/* 3.13+ clones move arguments and inline probed functions: pyrace run needs DWARF too */
 	if (full || out->has_debug_offsets) {
@@ -400,6 +428,16 @@ static enum interp_status inspect(const char *exe, const char *ld_library_path,
 		if (tls_variable_offset(core, out->core, "_Py_tss_tstate",
 					"_PyThreadState_GetCurrent", &out->threads.tls_tstate) == 0)
 			out->layout.tls_tstate = out->threads.tls_tstate;
+	}
+	const char *first_missing = NULL;
+	size_t nmissing = 0;
+	for (size_t i = 0; i < out->nprobes; i++) {
+		const struct probe_point *p = &out->probes[i];
+		if (p->spec->module == PROBE_IN_CORE && !p->spec->is_return &&
+		    probe_point_missing(p)) {
+			first_missing = first_missing ? first_missing : p->spec->function;
+			nmissing++;
+		}
 	}
 	if (!nmissing && status == INTERP_OK && out->has_debug_offsets)
 		status = check_new_version(out, why, whylen);
@@ -433,6 +471,14 @@ enum interp_status interp_inspect_all(const char *exe, const char *ld_library_pa
 				      size_t whylen)
 {
 	return inspect(exe, ld_library_path, debug_dir, out, why, whylen, 1);
+}
+
+int probe_point_missing(const struct probe_point *p)
+{
+	if (p->found || probe_spec_optional(p->spec))
+		return 0;
+	/* a function inlined everywhere is seen through probes on all of its copies */
+	return !p->ninlined_uncovered || p->ninlined_traced < p->ninlined_uncovered;
 }
 
 void interp_skip_reads(struct interp_info *in)

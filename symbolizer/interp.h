@@ -77,6 +77,7 @@ struct code_layout {
 	uint32_t co_filename, co_name, co_qualname, co_linetable, co_firstlineno;
 	uint32_t bytes_size, bytes_data; /* PyBytesObject ob_size, ob_sval */
 	uint32_t str_state, str_length, str_ascii_data, str_utf8_length, str_utf8;
+	uint8_t str_compact_bit, str_ascii_bit; /* in the u32 at str_state */
 	uint32_t obj_type;
 	/* walking the live interpreter from outside (pyrace attach) */
 	uint32_t runtime_main_interp; /* _PyRuntime.interpreters.main */
@@ -114,7 +115,7 @@ struct interp_info {
 	struct code_layout code;
 	struct thread_layout threads;
 	/* where the layout came from (3.13+): fields read from _Py_DebugOffsets, from tables */
-	unsigned layout_from_debug_offsets, layout_from_table;
+	unsigned layout_from_debug_offsets, layout_from_table, layout_from_dwarf;
 	int has_debug_offsets;
 	uint64_t debug_offsets_version; /* PY_VERSION_HEX as _Py_DebugOffsets states it */
 	int free_threaded;
@@ -158,6 +159,10 @@ enum interp_status interp_inspect_all(const char *exe, const char *ld_library_pa
  * the export of _Py_NegativeRefcount or _Py_RefTotal (both exist only with Py_REF_DEBUG, which
  * Py_DEBUG turns on). */
 const char *interp_flavour(int free_threaded, int py_debug);
+
+/* A probe point that was not placed: its function was found neither by a symbol nor by DWARF,
+ * nor seen through probes on every inlined copy of it; optional functions are never missing. */
+int probe_point_missing(const struct probe_point *p);
 
 /* Leaves out the probe points of dict reads and iteration: writes and synchronisation only. */
 void interp_skip_reads(struct interp_info *in);

@@ -2,6 +2,10 @@
  * interpreter publishes in _Py_DebugOffsets. */
 #include "layout.h"
 
+#include <stdio.h>
+
+#include "dwarf_types.h"
+
 /* Struct offsets of CPython 3.11 release builds on x86-64 (the same in 3.11.0 to 3.11.x). */
 void layout_for_311(struct interp_info *in)
 {
@@ -24,6 +28,8 @@ void layout_for_311(struct interp_info *in)
 	l->str_ascii_data = 48;
 	l->str_utf8_length = 48;
 	l->str_utf8 = 56;
+	l->str_compact_bit = 5;
+	l->str_ascii_bit = 6;
 	l->long_size = 16;
 	l->long_digits = 24;
 	l->dict_used = 16;
@@ -43,6 +49,8 @@ void layout_for_311(struct interp_info *in)
 	c->str_ascii_data = l->str_ascii_data;
 	c->str_utf8_length = l->str_utf8_length;
 	c->str_utf8 = l->str_utf8;
+	c->str_compact_bit = l->str_compact_bit;
+	c->str_ascii_bit = l->str_ascii_bit;
 	c->obj_type = l->obj_type;
 	c->runtime_main_interp = 0x30;
 	c->interp_modules = 0x378;
@@ -70,6 +78,7 @@ struct table_313_314 {
 	uint32_t keys_log2_size, keys_log2_index_bytes, keys_kind, keys_nentries, keys_indices;
 	uint32_t entry_size_general, entry_size_unicode;
 	uint32_t pyinterpreters_main_after_head; /* struct pyinterpreters: main follows head */
+	uint32_t str_compact_bit, str_ascii_bit; /* PyASCIIObject.state bits */
 };
 
 static const struct table_313_314 table_313 = {
@@ -90,6 +99,8 @@ static const struct table_313_314 table_313 = {
     .entry_size_general = 24,
     .entry_size_unicode = 16,
     .pyinterpreters_main_after_head = 8,
+    .str_compact_bit = 5,
+    .str_ascii_bit = 6,
 };
 
 /* 3.14 differs only where the owner enum gained FRAME_OWNED_BY_INTERPRETER (3) before CSTACK */
@@ -111,7 +122,12 @@ static const struct table_313_314 table_314 = {
     .entry_size_general = 24,
     .entry_size_unicode = 16,
     .pyinterpreters_main_after_head = 8,
+    .str_compact_bit = 5,
+    .str_ascii_bit = 6,
 };
+
+static void apply_table(struct interp_info *in, const struct py_debug_offsets *d,
+			const struct table_313_314 *t);
 
 int layout_for_313_314(struct interp_info *in, const struct py_debug_offsets *d)
 {
@@ -122,6 +138,104 @@ int layout_for_313_314(struct interp_info *in, const struct py_debug_offsets *d)
 		t = &table_314;
 	else
 		return -1;
+	apply_table(in, d, t);
+	return 0;
+}
+
+/* One field of the table from DWARF: a member's byte offset, a bit-field's bit within the u32
+ * at `bits_from`, a struct's size, an enumerator's value, or the distance between two members. */
+struct dwarf_field {
+	uint32_t *dst;
+	const char *type, *member; /* member NULL: sizeof(type) */
+	const char *enumerator;	   /* instead of type */
+	const char *minus;	   /* subtract this member's offset (same type) */
+	int bit;		   /* the member's bit, counted from byte `bits_from` */
+	uint32_t bits_from;
+};
+
+static int dwarf_field_value(struct dwarf_file *df, const struct dwarf_field *f, uint32_t *value)
+{
+	struct dwarf_member m, base;
+	uint64_t size;
+	int64_t e;
+	if (f->enumerator) {
+		if (dwarf_enumerator(df, f->enumerator, &e) || e < 0)
+			return -1;
+		*value = (uint32_t)e;
+	} else if (!f->member) {
+		if (dwarf_struct_size(df, f->type, &size))
+			return -1;
+		*value = (uint32_t)size;
+	} else if (dwarf_struct_member(df, f->type, f->member, &m)) {
+		return -1;
+	} else if (f->bit) {
+		if (m.bit_size != 1 || m.bit_offset < (uint64_t)f->bits_from * 8 ||
+		    m.bit_offset - (uint64_t)f->bits_from * 8 >= 32)
+			return -1;
+		*value = (uint32_t)(m.bit_offset - (uint64_t)f->bits_from * 8);
+	} else if (f->minus) {
+		if (dwarf_struct_member(df, f->type, f->minus, &base) ||
+		    base.byte_offset > m.byte_offset)
+			return -1;
+		*value = (uint32_t)(m.byte_offset - base.byte_offset);
+	} else {
+		*value = (uint32_t)m.byte_offset;
+	}
+	return 0;
+}
+
+int layout_from_dwarf(struct interp_info *in, const struct py_debug_offsets *d,
+		      struct dwarf_file *df, char *missing, size_t len)
+{
+	struct table_313_314 t = {0};
+	uint32_t state = (uint32_t)d->str_state;
+	/* the members _Py_DebugOffsets leaves out (the table's rows), by their C names */
+	const struct dwarf_field fields[] = {
+	    {&t.owner_first_shim, NULL, NULL, "FRAME_OWNED_BY_CSTACK", NULL, 0, 0},
+	    {&t.handle_exiting, "ThreadHandle", "thread_is_exiting", NULL, NULL, 0, 0},
+	    {&t.str_hash, "PyASCIIObject", "hash", NULL, NULL, 0, 0},
+	    {&t.str_utf8_length, "PyCompactUnicodeObject", "utf8_length", NULL, NULL, 0, 0},
+	    {&t.str_utf8, "PyCompactUnicodeObject", "utf8", NULL, NULL, 0, 0},
+	    {&t.str_compact_bit, "PyASCIIObject", "state.compact", NULL, NULL, 1, state},
+	    {&t.str_ascii_bit, "PyASCIIObject", "state.ascii", NULL, NULL, 1, state},
+	    {&t.dict_used, "PyDictObject", "ma_used", NULL, NULL, 0, 0},
+	    {&t.dictview_dict, "_PyDictViewObject", "dv_dict", NULL, NULL, 0, 0},
+	    {&t.weakref_object, "_PyWeakReference", "wr_object", NULL, NULL, 0, 0},
+	    {&t.module_dict, "PyModuleObject", "md_dict", NULL, NULL, 0, 0},
+	    {&t.keys_log2_size, "_dictkeysobject", "dk_log2_size", NULL, NULL, 0, 0},
+	    {&t.keys_log2_index_bytes, "_dictkeysobject", "dk_log2_index_bytes", NULL, NULL, 0, 0},
+	    {&t.keys_kind, "_dictkeysobject", "dk_kind", NULL, NULL, 0, 0},
+	    {&t.keys_nentries, "_dictkeysobject", "dk_nentries", NULL, NULL, 0, 0},
+	    {&t.keys_indices, "_dictkeysobject", "dk_indices", NULL, NULL, 0, 0},
+	    {&t.entry_size_general, "PyDictKeyEntry", NULL, NULL, NULL, 0, 0},
+	    {&t.entry_size_unicode, "PyDictUnicodeEntry", NULL, NULL, NULL, 0, 0},
+	    {&t.pyinterpreters_main_after_head, "pyinterpreters", "main", NULL, "head", 0, 0},
+	};
+	size_t used = 0, nmissing = 0;
+	missing[0] = '\0';
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		const struct dwarf_field *f = &fields[i];
+		if (dwarf_field_value(df, f, f->dst) == 0)
+			continue;
+		nmissing++;
+		if (used < len)
+			used += (size_t)snprintf(missing + used, len - used, "%s%s%s%s",
+						 used ? ", " : "",
+						 f->enumerator ? f->enumerator : f->type,
+						 f->member ? "." : "", f->member ? f->member : "");
+	}
+	if (nmissing)
+		return -1;
+	apply_table(in, d, &t);
+	/* the table's rows came from DWARF instead */
+	in->layout_from_dwarf = in->layout_from_table;
+	in->layout_from_table = 0;
+	return 0;
+}
+
+static void apply_table(struct interp_info *in, const struct py_debug_offsets *d,
+			const struct table_313_314 *t)
+{
 	struct pyrace_layout *l = &in->layout;
 	struct code_layout *c = &in->code;
 	struct thread_layout *th = &in->threads;
@@ -144,6 +258,8 @@ int layout_for_313_314(struct interp_info *in, const struct py_debug_offsets *d)
 	l->str_ascii_data = (uint32_t)d->str_ascii_size;
 	l->str_utf8_length = t->str_utf8_length;
 	l->str_utf8 = t->str_utf8;
+	l->str_compact_bit = (uint8_t)t->str_compact_bit;
+	l->str_ascii_bit = (uint8_t)t->str_ascii_bit;
 	l->long_size = (uint32_t)d->long_lv_tag; /* lv_tag: sign and digit count, not ob_size */
 	l->long_digits = (uint32_t)d->long_digits;
 	l->long_tagged = 1;
@@ -166,6 +282,8 @@ int layout_for_313_314(struct interp_info *in, const struct py_debug_offsets *d)
 	c->str_ascii_data = l->str_ascii_data;
 	c->str_utf8_length = l->str_utf8_length;
 	c->str_utf8 = l->str_utf8;
+	c->str_compact_bit = l->str_compact_bit;
+	c->str_ascii_bit = l->str_ascii_bit;
 	c->obj_type = l->obj_type;
 	c->runtime_main_interp =
 	    (uint32_t)d->runtime_interpreters_head + t->pyinterpreters_main_after_head;
@@ -192,6 +310,5 @@ int layout_for_313_314(struct interp_info *in, const struct py_debug_offsets *d)
 
 	/* the assignments above from d, and from t */
 	in->layout_from_debug_offsets = 32;
-	in->layout_from_table = 16;
-	return 0;
+	in->layout_from_table = 18;
 }

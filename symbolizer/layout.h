@@ -14,4 +14,12 @@ void layout_for_311(struct interp_info *in);
  * versions. */
 int layout_for_313_314(struct interp_info *in, const struct py_debug_offsets *d);
 
+struct dwarf_file;
+
+/* The same for a build no table describes (free-threaded: a bigger object header moves every
+ * object's fields): what _Py_DebugOffsets leaves out is read from the build's DWARF, by the
+ * C names of the members. -1 with the members not found listed in `missing`. */
+int layout_from_dwarf(struct interp_info *in, const struct py_debug_offsets *d,
+		      struct dwarf_file *df, char *missing, size_t len);
+
 #endif /* PYRACE_LAYOUT_H */

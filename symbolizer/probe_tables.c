@@ -139,6 +139,64 @@ static const struct probe_spec specs_313[] = {
     {"queue_get_return", "_queue_SimpleQueue_get_nowait", 1, QUEUE, "SimpleQueue", NULL},
 };
 
+/* 3.13t (free-threaded, built by tests/interpreters/setup.sh with -O2, no LTO/PGO): the 3.13
+ * functions, measured per operation in docs/interpreters.md §10. Reads go through the lock-free
+ * lookup, and every LOAD_GLOBAL too (3.13t does not specialise). */
+static const struct probe_spec specs_313t[] = {
+    {"insertdict", "insertdict", 0, CORE, "dict writes", "mp key hash value"},
+    {"insert_to_emptydict", "insert_to_emptydict", 0, CORE, "dict writes", "mp key hash value"},
+    /* `del D[k]` runs a copy inlined into dict_ass_sub (probed through inlines_313t) */
+    {"dict_delitem", "PyDict_DelItem", 0, CORE, "dict deletes", "op key"},
+    /* DELETE_GLOBAL and dict.pop: pop_lock_held is inlined into it */
+    {"dict_pop_held", "PyDict_Pop", 0, CORE, "dict deletes", "op key"},
+    {"dict_pop", "dict_pop", 0, CORE, "dict pops", "self args"},
+    {"dict_popitem", "dict_popitem", 0, CORE, "dict pops", "self"},
+    {"dict_clear", "clear_lock_held", 0, CORE, "dict clears", "op"},
+    {"dict_setdefault_args", "dict_setdefault", 0, CORE, "dict setdefault", "self args"},
+    {"dict_merge", "dict_merge", 0, CORE, "dict updates", "a b"},
+    /* the lookup writes make under the dict's lock */
+    {"dict_lookup", "_Py_dict_lookup", 0, CORE, "dict reads", "mp key hash"},
+    /* D[k], D.get(k), k in D, LOAD_GLOBAL: without the dict's lock */
+    {"dict_lookup", "_Py_dict_lookup_threadsafe", 0, CORE, "dict reads", "mp key hash"},
+    {"dict_get", "dict_get", 0, CORE, "dict reads", "self args"},
+    {"dict_iterate", "dict_iter", 0, CORE, "dict iteration", "dict|self"},
+    {"dict_iterate", "PyDict_Copy", 0, CORE, "dict iteration", "o"},
+    {"dictview_iterate", "dictkeys_iter", 0, CORE, "dict iteration", "dv|self"},
+    {"dictview_iterate", "dictitems_iter", 0, CORE, "dict iteration", "dv|self"},
+    {"dictview_iterate", "dictvalues_iter", 0, CORE, "dict iteration", "dv|self"},
+    {"dict_dealloc", "dict_dealloc", 0, CORE, "dict lifetime", "mp|self"},
+    {"registry_remove", "_PyDict_DelItemIf", 0, CORE, "weak registries", "op key"},
+    {"module_init_dict", "module_init_dict", 0, CORE, "module namespaces", "mod md_dict"},
+    {"lock_acquire_entry", "lock_PyThread_acquire_lock", 0, CORE, "Lock", "self|op"},
+    {"lock_acquire_return", "lock_PyThread_acquire_lock", 1, CORE, "Lock", NULL},
+    {"lock_release", "lock_PyThread_release_lock", 0, CORE, "Lock", "self|op"},
+    {"lock_acquire_entry", "rlock_acquire", 0, CORE, "RLock", "self|op"},
+    {"lock_acquire_return", "rlock_acquire", 1, CORE, "RLock", NULL},
+    {"lock_release", "rlock_release", 0, CORE, "RLock", "self|op"},
+    {"lock_release", "rlock_release_save", 0, CORE, "Condition on RLock", "self|op"},
+    {"lock_acquire_entry", "rlock_acquire_restore", 0, CORE, "Condition on RLock", "self|op"},
+    {"lock_restore_return", "rlock_acquire_restore", 1, CORE, "Condition on RLock", NULL},
+    {"lock_dealloc", "lock_dealloc", 0, CORE, "lock lifetime", "self|op"},
+    {"lock_dealloc", "rlock_dealloc", 0, CORE, "lock lifetime", "self|op"},
+    {"thread_spawn", "PyThread_start_joinable_thread", 0, CORE, "thread start", "func arg"},
+    {"thread_begin", "thread_run", 0, CORE, "thread start", "boot_raw"},
+    /* remove_from_shutdown_handles is inlined everywhere (in thread_run too, which is probed
+     * for another event): the thread's end is the notification of its thread_is_exiting
+     * event, which the join waits for */
+    {"thread_exiting", "_PyEvent_Notify", 0, CORE, "thread join", "evt"},
+    {"thread_join_entry", "ThreadHandle_join", 0, CORE, "thread join", "self timeout_ns"},
+    {"thread_join_return", "ThreadHandle_join", 1, CORE, "thread join", NULL},
+    {"code_dealloc", "code_dealloc", 0, CORE, "code object lifetime", "co|self"},
+    /* Py_FinalizeEx, Py_Finalize and Py_Exit (sys.exit) all reach it */
+    {"finalize", "_Py_Finalize", 0, CORE, "interpreter shutdown", NULL},
+    {"queue_put", "_queue_SimpleQueue_put", 0, QUEUE, "SimpleQueue", "self args"},
+    {"queue_put", "_queue_SimpleQueue_put_nowait", 0, QUEUE, "SimpleQueue", "self args"},
+    {"queue_get_entry", "_queue_SimpleQueue_get", 0, QUEUE, "SimpleQueue", "self"},
+    {"queue_get_return", "_queue_SimpleQueue_get", 1, QUEUE, "SimpleQueue", NULL},
+    {"queue_get_entry", "_queue_SimpleQueue_get_nowait", 0, QUEUE, "SimpleQueue", "self"},
+    {"queue_get_return", "_queue_SimpleQueue_get_nowait", 1, QUEUE, "SimpleQueue", NULL},
+};
+
 /* 3.14: the same functions by name; `pyrace run` refuses it (interp.c says why). */
 static const struct probe_spec specs_314[] = {
     {"insertdict", "insertdict", 0, CORE, "dict writes", "mp key hash value"},
@@ -242,6 +300,21 @@ static const struct inline_spec inlines_313[] = {
     {"_PyDict_DelItemIf", "registry_remove", NULL, NULL},
 };
 
+/* 3.13t: GCC -O2 inlines these where no other probe sees them */
+static const struct inline_spec inlines_313t[] = {
+    /* into dict_ass_sub: every `del D[k]` */
+    {"PyDict_DelItem", "dict_delitem", NULL, NULL},
+    {"_PyDict_DelItemIf", "registry_remove", NULL, NULL},
+};
+
+static const struct probe_table table_313t = {3,
+					      13,
+					      specs_313t,
+					      sizeof(specs_313t) / sizeof(specs_313t[0]),
+					      1,
+					      inlines_313t,
+					      sizeof(inlines_313t) / sizeof(inlines_313t[0])};
+
 static const struct probe_table tables[] = {
     {3, 11, probe_specs, sizeof(probe_specs) / sizeof(probe_specs[0]), 0, NULL, 0},
     {3, 13, specs_313, sizeof(specs_313) / sizeof(specs_313[0]), 1, inlines_313,
@@ -255,6 +328,13 @@ const struct inline_spec *probe_table_inline(const struct probe_table *t, const 
 		if (strcmp(t->inlines[i].function, function) == 0)
 			return &t->inlines[i];
 	return NULL;
+}
+
+const struct probe_table *probe_table_for_build(unsigned major, unsigned minor, int free_threaded)
+{
+	if (free_threaded)
+		return major == 3 && minor == 13 ? &table_313t : NULL;
+	return probe_table_for(major, minor);
 }
 
 const struct probe_table *probe_table_for(unsigned major, unsigned minor)

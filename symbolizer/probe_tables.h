@@ -65,5 +65,7 @@ const struct inline_spec *probe_table_inline(const struct probe_table *t, const 
 
 /* The table for a version, or NULL when pyrace knows none. */
 const struct probe_table *probe_table_for(unsigned major, unsigned minor);
+/* The same for a build flavour: free-threaded builds have tables of their own. */
+const struct probe_table *probe_table_for_build(unsigned major, unsigned minor, int free_threaded);
 
 #endif /* PYRACE_PROBE_TABLES_H */

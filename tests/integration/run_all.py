@@ -275,21 +275,25 @@ def predict_problems(program, trace, expected):
 
 
 def interpreter_minor(interpreter):
-    """"3.13" from an interpreter's file name (python3.13), or None."""
-    match = re.search(r"python(\d+\.\d+)", os.path.basename(os.path.realpath(interpreter)))
+    """"3.13" from an interpreter's file name (python3.13), "3.13t" for a free-threaded build
+    (python3.13t), or None."""
+    match = re.search(r"python(\d+\.\d+t?)", os.path.basename(os.path.realpath(interpreter)))
     return match.group(1) if match else None
 
 
 def parse_expect(program, interpreter=None):
     """The set of variables a program's `# expect:` header lines name (empty for `none`).
-    `# expect-3.13:` lines replace them under that version: what it cannot show, with why."""
+    `# expect-3.13:` lines replace them under that version: what it cannot show, with why;
+    `# expect-3.13t:` lines under the free-threaded build, which otherwise takes 3.13's."""
     expected = set()
     saw_none = False
     saw_any = False
     tag = "expect:"
     minor = interpreter_minor(interpreter) if interpreter else None
-    if minor and any(b.startswith("expect-%s:" % minor) for b in header_lines(program)):
-        tag = "expect-%s:" % minor
+    for version in ([minor, minor.rstrip("t")] if minor else []):
+        if any(b.startswith("expect-%s:" % version) for b in header_lines(program)):
+            tag = "expect-%s:" % version
+            break
     for body in header_lines(program):
         if not body.startswith(tag):
             continue
@@ -390,6 +394,22 @@ def check_stack(label, access, program, source_lines):
     return problems
 
 
+def pop_op_problems(label, access, program, source_lines):
+    """A dict access on a program line that calls .pop() must be the pop (or a read before it):
+    not recorded as another kind of write."""
+    try:
+        frame = access["stack"][0]
+        if os.path.realpath(os.path.join(ROOT, frame["file"])) != \
+                os.path.realpath(os.path.join(ROOT, program)):
+            return []
+        text = source_lines[frame["line"] - 1]
+    except (KeyError, IndexError, TypeError):
+        return []  # check_stack reports these
+    if ".pop(" in text and access.get("op") not in ("pop", "read"):
+        return ["%s: op %r on a line that pops: %r" % (label, access.get("op"), text.strip())]
+    return []
+
+
 def check_report(path, program):
     """(names of the reported variables, problems) from pyrace's JSON report."""
     try:
@@ -431,6 +451,9 @@ def check_report(path, program):
         for side in ("current", "previous"):
             for problem in check_stack(side, race.get(side), program, source_lines):
                 problems.append("%s: %s" % (name, problem))
+            if isinstance(race.get("variable"), dict) and race["variable"].get("container") == "dict":
+                for problem in pop_op_problems(side, race.get(side), program, source_lines):
+                    problems.append("%s: %s" % (name, problem))
     # one variable may appear once per distinct pair of source locations: that is the dedup rule
     return set(names), problems
 
@@ -499,9 +522,9 @@ def chroot_of(interpreter):
     newer than the host's."""
     cache = os.path.realpath(INTERP_CACHE) + os.sep
     path = os.path.realpath(interpreter)
-    if not path.startswith(cache) or "/usr/bin/" not in path:
+    if not path.startswith(cache) or os.sep not in path[len(cache):]:
         return None
-    return path[:path.index("/usr/bin/")]
+    return cache + path[len(cache):].split(os.sep)[0]  # CACHE/NAME: trixie, sid, trixie-ft
 
 
 def program_command(program, interpreter):
@@ -791,14 +814,15 @@ def new_version_interpreters():
     built = all(os.path.exists(os.path.join(INTERP_CACHE, suite + ".stamp")) for suite in NEW_VERSIONS)
     if not built and os.environ.get("PYRACE_BUILD_INTERPRETERS") != "1":
         return {}
-    result = run(["tests/interpreters/setup.sh"], timeout=1800)
-    if result.returncode != 0:
-        raise CaseFailure(["tests/interpreters/setup.sh failed"] + describe(result))
     found = {}
-    for line in result.stdout.splitlines():
-        parts = line.split()
-        if len(parts) == 3 and parts[0] in NEW_VERSIONS:
-            found[parts[0]] = (parts[1], parts[2])
+    for suite in sorted(NEW_VERSIONS):  # one by one: setup.sh alone would build 3.13t too
+        result = run(["tests/interpreters/setup.sh", "--only", suite], timeout=1800)
+        if result.returncode != 0:
+            raise CaseFailure(["tests/interpreters/setup.sh failed"] + describe(result))
+        for line in result.stdout.splitlines():
+            parts = line.split()
+            if len(parts) == 3 and parts[0] in NEW_VERSIONS:
+                found[parts[0]] = (parts[1], parts[2])
     return found
 
 
@@ -882,6 +906,49 @@ def case_doctor_new_versions():
         raise CaseFailure(problems + (describe(result) if result else []))
 
 
+def case_doctor_free_threaded():
+    """doctor on the free-threaded 3.13t (setup.sh's trixie-ft, when built): its flavour, the
+    layout read from its DWARF, every probe placed, the copies of PyDict_DelItem inlined into
+    dict_ass_sub probed; pyrace run traces it in its chroot."""
+    python = free_threaded_interpreter()
+    if python is None:
+        if _free_threaded_build:  # asked for and not built
+            raise CaseFailure(["tests/interpreters/setup.sh --only %s failed" % FREE_THREADED]
+                              + describe(_free_threaded_build[0]))
+        return
+    result = run([PYRACE, "doctor", "--python", python])
+    out = result.stdout
+    problems = expect_status(result, EXIT_OK)
+    if "flavour     free-threaded (_Py_DebugOffsets: version 0x030d" not in out:
+        problems.append("the free-threaded flavour from _Py_DebugOffsets is not shown")
+    if "layout      32 offsets from _Py_DebugOffsets, 18 from DWARF" not in out:
+        problems.append("the layout is not said to come from _Py_DebugOffsets and DWARF")
+    if "_queue.cpython-313t-x86_64-linux-gnu.so" not in out:
+        problems.append("the 3.13t _queue extension was not found")
+    for symbol, args in (("insertdict", "mp=rsi"), ("_Py_dict_lookup_threadsafe", "mp=rdi"),
+                         ("PyDict_Pop", "op=rdi"), ("_PyEvent_Notify", "evt=rdi"),
+                         ("lock_PyThread_acquire_lock", "self=rdi"), ("thread_run", "boot_raw=rdi")):
+        row = doctor_row(out, symbol)
+        if not row or args not in row or not row.rstrip().endswith("ok"):
+            problems.append("%s row wrong: %r" % (symbol, row))
+    if not any("dict_ass_sub+" in l and l.rstrip().endswith("ok (inlined entry)")
+               for l in out.splitlines()):
+        problems.append("no probe on PyDict_DelItem's copy inlined into dict_ass_sub")
+    if "MISSING" in out:
+        problems.append("a probe is MISSING")
+    if "pyrace run: can trace this interpreter" not in out:
+        problems.append("the verdict line does not say it can be traced")
+    if problems:
+        raise CaseFailure(problems + describe(result))
+    root = chroot_of(python)
+    result = run([PYRACE, "run", "--", "chroot", root, python[len(root):], "-c",
+                  "import sys; print('gil', sys._is_gil_enabled())"])
+    problems = expect_status(result, EXIT_OK)
+    if "gil False" not in result.stdout or "no races found" not in result.stderr:
+        problems.append("the free-threaded interpreter was not traced with its GIL disabled")
+    finish(result, problems)
+
+
 ATTACH_313_PROGRAM = """\
 import threading, time
 CACHE = {}
@@ -907,15 +974,26 @@ def case_attach_313():
     python = os.path.join(INTERP_CACHE, "trixie", "usr", "bin", "python3.13")
     if not os.path.exists(os.path.join(INTERP_CACHE, "trixie.stamp")) or not os.access(python, os.X_OK):
         return
+    attach_in_chroot(python, "attach_313")
+
+
+def case_attach_313t():
+    """The same on the free-threaded 3.13t (setup.sh's trixie-ft), when built."""
+    python = free_threaded_interpreter()
+    if python is not None:
+        attach_in_chroot(python, "attach_313t")
+
+
+def attach_in_chroot(python, name):
     root = chroot_of(python)
-    program = os.path.join(ROOT, WORK_DIR, "attach_313.py")
+    program = os.path.join(ROOT, WORK_DIR, name + ".py")
     inside = os.path.join(root, program.lstrip(os.sep))
     os.makedirs(os.path.dirname(inside), exist_ok=True)
     for path in (program, inside):  # the report is checked against the host's copy
         with open(path, "w") as f:
             f.write(ATTACH_313_PROGRAM)
-    report = os.path.join(ROOT, WORK_DIR, "attach_313.json")
-    target = subprocess.Popen(["chroot", root, "/usr/bin/python3.13", program])
+    report = os.path.join(ROOT, WORK_DIR, name + ".json")
+    target = subprocess.Popen(["chroot", root, python[len(root):], program])
     try:
         time.sleep(0.3)
         result = run([PYRACE, "attach", "-p", str(target.pid), "--duration", "20", "--json", report])
@@ -924,7 +1002,8 @@ def case_attach_313():
             target.kill()
         target.wait()
     problems = expect_status(result, EXIT_RACES)
-    if not re.search(r"attached to \d+ \(.*python3\.13, CPython 3\.13\.\d+\): [1-9]\d* modules", result.stderr):
+    if not re.search(r"attached to \d+ \(.*%s, CPython 3\.13\.\d+\): [1-9]\d* modules"
+                     % re.escape(os.path.basename(python)), result.stderr):
         problems.append("the attach line does not name 3.13 and its modules")
     if not problems:
         got, report_problems = check_report(report, os.path.relpath(program, ROOT))
@@ -1488,6 +1567,9 @@ CLI_CASES = [
     ("cli: --redact-keys hides keys in every output, ids unchanged, files 0600", case_redact_keys),
     ("cli: doctor on both interpreters, without debug info, and on the 3.13/3.14 chroots", case_doctor),
     ("cli: attach to 3.13 in its chroot (when built)", case_attach_313),
+    ("cli: attach to the free-threaded 3.13t in its chroot (when built)", case_attach_313t),
+    ("cli: doctor and run on the free-threaded 3.13t in its chroot (when built)",
+     case_doctor_free_threaded),
     ("cli: record, then analyze (also unprivileged, cut and corrupt traces)", case_record_then_analyze),
     ("cli: no arguments -> exit 1", case_no_arguments),
     ("cli: run without a command -> exit 1", case_run_without_command),
@@ -1555,7 +1637,30 @@ def interpreters(selected):
         run(["tests/interpreters/setup.sh", "--only", "trixie"], timeout=1800)
     if os.path.exists(stamp) and os.access(trixie, os.X_OK):
         result.append(trixie)
+    # the free-threaded 3.13t built from trixie's sources (about 4 minutes, once)
+    free_threaded = free_threaded_interpreter()
+    if free_threaded:
+        result.append(free_threaded)
     return result
+
+
+FREE_THREADED = "trixie-ft"  # tests/interpreters/setup.sh's name for the 3.13t chroot
+FREE_THREADED_PYTHON = os.path.join("opt", "python3.13t", "bin", "python3.13t")
+
+
+_free_threaded_build = []  # the result of this run's one attempt to build it, if any
+
+
+def free_threaded_interpreter():
+    """The 3.13t interpreter when its chroot is built (with PYRACE_BUILD_INTERPRETERS=1 it is
+    built first, once; a failed build fails case_doctor_free_threaded), else None."""
+    python = os.path.join(INTERP_CACHE, FREE_THREADED, FREE_THREADED_PYTHON)
+    stamp = os.path.join(INTERP_CACHE, FREE_THREADED + ".stamp")
+    if not os.path.exists(stamp) and os.environ.get("PYRACE_BUILD_INTERPRETERS") == "1" \
+            and not _free_threaded_build:
+        _free_threaded_build.append(run(["tests/interpreters/setup.sh", "--only", FREE_THREADED],
+                                        timeout=3600))
+    return python if os.path.exists(stamp) and os.access(python, os.X_OK) else None
 
 
 def attach_cases():

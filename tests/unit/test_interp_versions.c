@@ -1,4 +1,5 @@
-/* Inspects Debian's CPython 3.13 and 3.14 (tests/interpreters/setup.sh chroots) and checks
+/* Inspects Debian's CPython 3.13 and 3.14 and the free-threaded 3.13t built from Debian's
+ * sources (tests/interpreters/setup.sh chroots) and checks
  * what docs/interpreters.md measured: version, flavour, layout, clone names, argument
  * registers from DWARF, inlined copies. Skipped when the chroots have not been built. */
 #include <stdarg.h>
@@ -186,6 +187,98 @@ static void test_313(void **state)
 	assert_int_equal(point(&in, "insertdict.lto_priv.0")->regs[0], PYREG_RSI);
 }
 
+/* The free-threaded 3.13t that setup.sh builds (trixie-ft): no table of ours has its layout;
+ * the values below are gdb's `ptype /o` of that build (docs/interpreters.md §10). */
+static void test_313t(void **state)
+{
+	(void)state;
+	char python[PATH_MAX], why[1024] = "";
+	const char *root = getenv("PYRACE_INTERP_CACHE");
+	snprintf(python, sizeof(python), "%s/trixie-ft/opt/python3.13t/bin/python3.13t",
+		 root ? root : "/var/cache/pyrace-interpreters");
+	if (access(python, X_OK) != 0) {
+		print_message("%s missing: run tests/interpreters/setup.sh\n", python);
+		skip();
+	}
+	static struct interp_info quick, in;
+	assert_int_equal(interp_inspect(python, NULL, "/usr/lib/debug", &quick, why, sizeof(why)),
+			 INTERP_OK);
+	assert_int_equal(interp_inspect_all(python, NULL, "/usr/lib/debug", &in, why, sizeof(why)),
+			 INTERP_OK);
+	assert_int_equal(quick.nprobes, in.nprobes);
+	assert_string_equal(in.build, "free-threaded");
+	assert_int_equal(in.free_threaded, 1);
+	assert_int_equal(in.minor, 13);
+	assert_true(in.core_is_dynamic);	    /* PIE: Debian's gcc default */
+	assert_string_equal(in.dwarf_file, python); /* unstripped: its own DWARF */
+	assert_int_equal(in.layout_from_dwarf, 18);
+	assert_int_equal(in.layout_from_table, 0);
+	/* the object header is 32 bytes (ob_tid, padding, ob_mutex, ob_gc_bits, ob_ref_local,
+	 * ob_ref_shared), ob_type at 24: every object field moves by 16 */
+	assert_int_equal(in.layout.obj_type, 24);
+	assert_int_equal(in.layout.type_flags, 184);
+	assert_int_equal(in.layout.type_name, 40);
+	assert_int_equal(in.layout.str_length, 32);
+	assert_int_equal(in.layout.str_hash, 40);
+	assert_int_equal(in.layout.str_state, 48);
+	assert_int_equal(in.layout.str_ascii_data, 56);
+	assert_int_equal(in.layout.str_utf8_length, 56);
+	assert_int_equal(in.layout.str_utf8, 64);
+	/* 3.13t keeps `interned` a 2-bit field: compact and ascii where 3.13 has them */
+	assert_int_equal(in.layout.str_compact_bit, 5);
+	assert_int_equal(in.layout.str_ascii_bit, 6);
+	assert_int_equal(in.code.str_compact_bit, 5);
+	assert_int_equal(in.layout.long_size, 32); /* lv_tag */
+	assert_int_equal(in.layout.long_digits, 40);
+	assert_int_equal(in.layout.dict_used, 32);
+	assert_int_equal(in.layout.dictview_dict, 32);
+	assert_int_equal(in.layout.weakref_object, 32);
+	assert_int_equal(in.code.module_dict, 32);
+	assert_int_equal(in.code.dict_keys, 48);
+	assert_int_equal(in.code.dict_values, 56);
+	assert_int_equal(in.code.keys_log2_size, 8);
+	assert_int_equal(in.code.keys_kind, 10);
+	assert_int_equal(in.code.keys_nentries, 24);
+	assert_int_equal(in.code.keys_indices, 32);
+	assert_int_equal(in.code.entry_size_general, 24);
+	assert_int_equal(in.code.entry_size_unicode, 16);
+	assert_int_equal(in.code.co_filename, 128);
+	assert_int_equal(in.layout.code_adaptive, 216);
+	assert_int_equal(in.layout.owner_cstack, 3);
+	assert_int_equal(in.layout.frame_owner, 70);
+	assert_int_equal(in.layout.handle_exiting, 57);
+	assert_int_equal(in.layout.tstate_current_frame, 72);
+	assert_int_equal(in.threads.tls_tstate, -8); /* mov %fs:-0x8,%rax */
+	assert_non_null(strstr(in.queue_ext, "/lib/python3.13t/lib-dynload/_queue.cpython-313t-"));
+
+	for (size_t i = 0; i < in.nprobes; i++)
+		if (probe_point_missing(&in.probes[i]))
+			fail_msg("%s missing", in.probes[i].spec->function);
+	/* reads without the dict's lock, and every LOAD_GLOBAL (no specialisation) */
+	const struct probe_point *p = point(&in, "_Py_dict_lookup_threadsafe");
+	assert_string_equal(probe_program(p), "dict_lookup");
+	assert_string_equal(where(p, "mp"), "rdi");
+	assert_string_equal(probe_program(point(&in, "PyDict_Pop")), "dict_pop_held");
+	p = point(&in, "_PyEvent_Notify");
+	assert_string_equal(probe_program(p), "thread_exiting");
+	assert_string_equal(where(p, "evt"), "rdi");
+	assert_string_equal(point(&in, "insertdict")->source, "symtab");
+	/* _Py_Finalize's body is a .part clone that DWARF names: Py_Exit reaches it too */
+	assert_string_equal(point(&in, "_Py_Finalize")->source, "DWARF");
+	/* `del D[k]`: PyDict_DelItem inlined into dict_ass_sub, probed where the copy starts */
+	const struct interp_inline_site *s = site_in(&in, "PyDict_DelItem", "dict_ass_sub");
+	assert_non_null(s);
+	assert_true(s->traced);
+	int entry = 0;
+	for (size_t i = 0; i < in.nprobes; i++)
+		if (in.probes[i].kind == PROBE_INLINE_ENTRY && in.probes[i].vaddr == s->entry_pc) {
+			entry = 1;
+			assert_string_equal(probe_program(&in.probes[i]), "dict_delitem");
+			assert_true(in.probes[i].regs_known);
+		}
+	assert_true(entry);
+}
+
 static void test_314(void **state)
 {
 	(void)state;
@@ -311,8 +404,11 @@ static void test_debug_builds(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_313),		 cmocka_unit_test(test_314),
-	    cmocka_unit_test(test_find_clones),	 cmocka_unit_test(test_dwarf_fallback),
+	    cmocka_unit_test(test_313),
+	    cmocka_unit_test(test_313t),
+	    cmocka_unit_test(test_314),
+	    cmocka_unit_test(test_find_clones),
+	    cmocka_unit_test(test_dwarf_fallback),
 	    cmocka_unit_test(test_debug_builds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

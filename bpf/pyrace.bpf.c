@@ -340,11 +340,14 @@ __noinline int capture_stack(struct pyrace_event *e, __u64 bias)
 }
 
 /* The head of a key object (str or int), read in one go: type, length, hash, state, the utf8
- * pointer and an int's first digits all lie in its first 64 bytes. A short object at the end of
- * a mapping can fail that read; its fields are then read one by one. */
-#define OBJ_HEAD_BYTES 64
+ * pointer and an int's first digits all lie in its first 64 bytes (72 on a free-threaded build,
+ * whose object header is 16 bytes longer). A short object at the end of a mapping can fail that
+ * read; its fields are then read one by one. The buffer is a power of two so that masking keeps
+ * the verifier sure of every index. */
+#define OBJ_HEAD_BYTES 80
+#define OBJ_HEAD_ALLOC 128
 struct obj_head {
-	__u64 words[OBJ_HEAD_BYTES / 8];
+	__u64 words[OBJ_HEAD_ALLOC / 8];
 	__u64 obj;
 	int whole; /* words holds the head */
 };
@@ -360,7 +363,7 @@ static __always_inline void read_obj_head(struct obj_head *h, __u64 obj)
 static __always_inline __u64 head_field(const struct obj_head *h, __u32 offset)
 {
 	if (h->whole)
-		return h->words[(offset / 8) & (OBJ_HEAD_BYTES / 8 - 1)];
+		return h->words[(offset / 8) & (OBJ_HEAD_ALLOC / 8 - 1)];
 	return read_u64(h->obj + offset);
 }
 

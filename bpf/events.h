@@ -192,6 +192,8 @@ struct pyrace_layout {
 	__u64 code_type_addr; /* PyCode_Type: frames of other executables are skipped; 0 none */
 	__u32 long_tagged;    /* PyLongObject.long_value.lv_tag instead of ob_size */
 	__u32 handle_exiting; /* ThreadHandle.thread_is_exiting (a PyEvent byte) */
+	__u32 cfunction_self; /* PyCFunctionObject.m_self (3.14: a release inlined in a call) */
+	__u32 reserved_align2;
 };
 
 #endif

@@ -10,6 +10,8 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile struct pyrace_layout L = {};
 /* argument maps (events.h): argregs[map][i] is the register holding argument i */
 const volatile __u8 argregs[PYRACE_ARGMAPS][PYRACE_ARGMAP_ARGS] = {};
+/* ... plus this constant (an inlined copy's `args` may be its caller's args + 1) */
+const volatile __s32 argoffs[PYRACE_ARGMAPS][PYRACE_ARGMAP_ARGS] = {};
 /* Wake the consumer only once this much data waits: one wake-up per event costs more than the
  * event itself. The consumer also polls on a short timeout, so nothing is left behind. */
 const volatile __u64 wakeup_bytes = 256 * 1024;
@@ -159,7 +161,7 @@ static __always_inline __u64 arg_in(struct pt_regs *ctx, __u32 map, __u32 i)
 			return ctx->r9;
 		}
 	}
-	return reg_value(ctx, argregs[map][i]);
+	return reg_value(ctx, argregs[map][i]) + (__s64)argoffs[map][i];
 }
 
 static __always_inline __u64 arg(struct pt_regs *ctx, __u32 i)
@@ -1006,6 +1008,17 @@ int lock_release(struct pt_regs *ctx)
 {
 	__u64 lock = arg(ctx, 0);
 	emit_sync(ctx, PYSYNC_RELEASE, lock, 0, load_bias(ctx), 1);
+	return 0;
+}
+
+/* A lock.release() inlined where a bound builtin method is called (3.14's cfunction_call:
+ * `lock.__exit__(*args)`, as Condition.__exit__ does): the copy's own argument is optimised
+ * out there, but the method object is at hand and holds the lock as its self. */
+SEC("uprobe")
+int lock_release_bound(struct pt_regs *ctx)
+{
+	__u64 method = arg(ctx, 0);
+	emit_sync(ctx, PYSYNC_RELEASE, read_u64(method + L.cfunction_self), 0, load_bias(ctx), 1);
 	return 0;
 }
 

@@ -234,13 +234,16 @@ static int assign_argmaps(struct probes *p, const struct interp_info *in)
 			continue;
 		uint8_t m = 1;
 		while (m < nmaps &&
-		       memcmp(p->skel->rodata->argregs[m], pp->regs, PYRACE_ARGMAP_ARGS) != 0)
+		       (memcmp(p->skel->rodata->argregs[m], pp->regs, PYRACE_ARGMAP_ARGS) != 0 ||
+			memcmp(p->skel->rodata->argoffs[m], pp->offs, sizeof(pp->offs)) != 0))
 			m++;
 		if (m == nmaps) {
 			if (nmaps == PYRACE_ARGMAPS)
 				return -E2BIG;
-			memcpy((void *)p->skel->rodata->argregs[nmaps++], pp->regs,
+			memcpy((void *)p->skel->rodata->argregs[nmaps], pp->regs,
 			       PYRACE_ARGMAP_ARGS);
+			memcpy((void *)p->skel->rodata->argoffs[nmaps++], pp->offs,
+			       sizeof(pp->offs));
 		}
 		p->argmap[i] = m;
 	}

@@ -327,15 +327,9 @@ static enum interp_status inspect(const char *exe, const char *ld_library_path,
 		snprintf(why, whylen, "%s: CPython %s free-threaded build is not supported yet",
 			 out->core, out->version);
 		status = INTERP_UNSUPPORTED;
-	} else if (out->major == 3 && out->minor == 14) {
+	} else if (out->major != 3 || (out->minor != 11 && out->minor != 13 && out->minor != 14)) {
 		snprintf(why, whylen,
-			 "%s: CPython %s is not supported yet (supported: 3.11, 3.13; 3.14 lacks "
-			 "probes on the inlined lock release and dict.get copies, and a run of the "
-			 "corpus)",
-			 out->core, out->version);
-		status = INTERP_UNSUPPORTED;
-	} else if (out->major != 3 || (out->minor != 11 && out->minor != 13)) {
-		snprintf(why, whylen, "%s: CPython %s is not supported yet (supported: 3.11, 3.13)",
+			 "%s: CPython %s is not supported yet (supported: 3.11, 3.13, 3.14)",
 			 out->core, out->version);
 		status = INTERP_UNSUPPORTED;
 	}

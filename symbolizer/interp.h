@@ -40,6 +40,7 @@ struct probe_point {
 	/* where the program finds its arguments (enum pyrace_reg), from DWARF; regs_known 0: the
 	 * calling convention's order, as on 3.11 where DWARF is not read for pyrace run */
 	uint8_t regs[PYRACE_ARGMAP_ARGS];
+	int32_t offs[PYRACE_ARGMAP_ARGS]; /* added to the register's value ("r8+8") */
 	int regs_known;
 	int regs_unusable; /* an argument the program reads is not in a register there */
 };

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "dwarf_inline.h"
+#include "probe_regs.h"
 
 /* The debug file when there is one (its DWARF describes the stripped file), else the file. */
 static struct dwarf_file *open_dwarf(const struct symbol_table *t, const char *path, char *used,
@@ -73,9 +74,17 @@ static void fill_args(struct dwarf_file *df, struct probe_point *p)
 		dwarf_die_params(&fn, p->vaddr, &params);
 	p->nargs = pick_args(p->spec->args, have ? &params : NULL, p->args,
 			     sizeof(p->args) / sizeof(p->args[0]));
-	/* DWARF without this function (3.14's lock_dealloc): say so rather than "?" */
-	for (size_t i = 0; df && !have && i < p->nargs; i++)
-		snprintf(p->args[i].where, sizeof(p->args[i].where), "no DIE");
+	/* DWARF without this function (3.14's lock_dealloc): a copy whose signature GCC kept
+	 * (no IPA clone) takes its arguments as the calling convention says, in the order the
+	 * program reads them, as on 3.11 without DWARF */
+	static const char *const abi[] = {"rdi", "rsi", "rdx", "rcx", "r8", "r9"};
+	int clone = strstr(p->symbol, ".isra.") || strstr(p->symbol, ".constprop.");
+	for (size_t i = 0; df && !have && i < p->nargs; i++) {
+		if (clone || i >= sizeof(abi) / sizeof(abi[0]))
+			snprintf(p->args[i].where, sizeof(p->args[i].where), "no DIE");
+		else
+			snprintf(p->args[i].where, sizeof(p->args[i].where), "%s (no DIE)", abi[i]);
+	}
 }
 
 /* Is `name` a function the table probes (an inlined copy inside one is seen through it)? */
@@ -121,6 +130,17 @@ static void record_sites(struct interp_info *in, const struct symbol_table *core
 	}
 }
 
+/* Whether every argument the program reads is in a register at the copy's start. */
+static int args_in_registers(const struct interp_inline_site *s)
+{
+	for (size_t i = 0; i < s->nargs; i++) {
+		int32_t offset;
+		if (probe_reg_parse(s->args[i].where, &offset) == PYREG_NONE)
+			return 0;
+	}
+	return 1;
+}
+
 /* Appends a probe point on an inlined copy: where it starts, or with `result` where that
  * variable of its caller is born right after the copy's code. 0 when added. */
 static int add_inline_point(struct interp_info *in, const struct symbol_table *core,
@@ -143,6 +163,15 @@ static int add_inline_point(struct interp_info *in, const struct symbol_table *c
 			return -1;
 		snprintf(p.args[0].name, sizeof(p.args[0].name), "%s", result);
 		p.nargs = 1;
+	} else if (!args_in_registers(s) && how->callable) {
+		/* the copy's own arguments are gone there: the caller still holds the callable */
+		uint64_t caller = s->entry_pc - s->caller_offset;
+		if (dwarf_variable_at(df, caller, how->callable, s->entry_pc, p.args[0].where,
+				      sizeof(p.args[0].where)))
+			return -1;
+		snprintf(p.args[0].name, sizeof(p.args[0].name), "%s", how->callable);
+		p.nargs = 1;
+		p.program = how->via_callable;
 	} else {
 		memcpy(p.args, s->args, sizeof(p.args));
 		p.nargs = s->nargs;

@@ -70,6 +70,7 @@ struct table_313_314 {
 	uint32_t keys_log2_size, keys_log2_index_bytes, keys_kind, keys_nentries, keys_indices;
 	uint32_t entry_size_general, entry_size_unicode;
 	uint32_t pyinterpreters_main_after_head; /* struct pyinterpreters: main follows head */
+	uint32_t cfunction_self;		 /* PyCFunctionObject.m_self */
 };
 
 static const struct table_313_314 table_313 = {
@@ -90,6 +91,7 @@ static const struct table_313_314 table_313 = {
     .entry_size_general = 24,
     .entry_size_unicode = 16,
     .pyinterpreters_main_after_head = 8,
+    .cfunction_self = 24,
 };
 
 /* 3.14 differs only where the owner enum gained FRAME_OWNED_BY_INTERPRETER (3) before CSTACK */
@@ -111,6 +113,7 @@ static const struct table_313_314 table_314 = {
     .entry_size_general = 24,
     .entry_size_unicode = 16,
     .pyinterpreters_main_after_head = 8,
+    .cfunction_self = 24,
 };
 
 int layout_for_313_314(struct interp_info *in, const struct py_debug_offsets *d)
@@ -153,6 +156,7 @@ int layout_for_313_314(struct interp_info *in, const struct py_debug_offsets *d)
 	l->dict_used = t->dict_used;
 	l->dictview_dict = t->dictview_dict;
 	l->weakref_object = t->weakref_object;
+	l->cfunction_self = t->cfunction_self;
 
 	c->co_filename = (uint32_t)d->code_filename;
 	c->co_name = (uint32_t)d->code_name;
@@ -192,6 +196,6 @@ int layout_for_313_314(struct interp_info *in, const struct py_debug_offsets *d)
 
 	/* the assignments above from d, and from t */
 	in->layout_from_debug_offsets = 32;
-	in->layout_from_table = 16;
+	in->layout_from_table = 17;
 	return 0;
 }

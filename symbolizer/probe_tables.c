@@ -139,7 +139,7 @@ static const struct probe_spec specs_313[] = {
     {"queue_get_return", "_queue_SimpleQueue_get_nowait", 1, QUEUE, "SimpleQueue", NULL},
 };
 
-/* 3.14: the same functions by name; `pyrace run` refuses it (interp.c says why). */
+/* 3.14: the same functions by name (docs/interpreters.md §1, §10). */
 static const struct probe_spec specs_314[] = {
     {"insertdict", "insertdict", 0, CORE, "dict writes", "mp key hash value"},
     {"insert_to_emptydict", "insert_to_emptydict", 0, CORE, "dict writes", "mp key hash value"},
@@ -237,16 +237,29 @@ const struct unseen_op *unseen_ops_for(unsigned major, unsigned minor, size_t *c
 
 static const struct inline_spec inlines_313[] = {
     /* PGO inlined it into method_vectorcall_VARARGS_KEYWORDS: every lock.acquire(...) call */
-    {"lock_PyThread_acquire_lock", "lock_inline_entry", "lock_inline_exit", "result"},
+    {"lock_PyThread_acquire_lock", "lock_inline_entry", "lock_inline_exit", "result", NULL, NULL},
     /* inlined into _weakref._remove_dead_weakref, WeakValueDictionary's callback */
-    {"_PyDict_DelItemIf", "registry_remove", NULL, NULL},
+    {"_PyDict_DelItemIf", "registry_remove", NULL, NULL, NULL, NULL},
+};
+
+/* docs/interpreters.md §10 */
+static const struct inline_spec inlines_314[] = {
+    /* PGO inlined it into cfunction_call, where `lock.__exit__(*args)` (Condition.__exit__)
+     * goes; its `self` is optimised out there, the called method object `func` is not */
+    {"lock_PyThread_release_lock", "lock_release", NULL, NULL, "func", "lock_release_bound"},
+    /* PGO inlined it into method_vectorcall_FASTCALL: each D.get() call site's first,
+     * unspecialised execution; its args are the caller's args + 1 */
+    {"dict_get", "dict_get", NULL, NULL, NULL, NULL},
+    /* inlined into _weakref._remove_dead_weakref, WeakValueDictionary's callback */
+    {"_PyDict_DelItemIf", "registry_remove", NULL, NULL, NULL, NULL},
 };
 
 static const struct probe_table tables[] = {
     {3, 11, probe_specs, sizeof(probe_specs) / sizeof(probe_specs[0]), 0, NULL, 0},
     {3, 13, specs_313, sizeof(specs_313) / sizeof(specs_313[0]), 1, inlines_313,
      sizeof(inlines_313) / sizeof(inlines_313[0])},
-    {3, 14, specs_314, sizeof(specs_314) / sizeof(specs_314[0]), 1, NULL, 0},
+    {3, 14, specs_314, sizeof(specs_314) / sizeof(specs_314[0]), 1, inlines_314,
+     sizeof(inlines_314) / sizeof(inlines_314[0])},
 };
 
 const struct inline_spec *probe_table_inline(const struct probe_table *t, const char *function)

@@ -1,6 +1,7 @@
 # corpus: double-checked locking on a module global: the unlocked "is None" check races with the locked rebinding
 # expect: __main__.SERVICE
 # expect-3.13: none (LOAD_GLOBAL specialises on its second execution: the only unlocked read seen precedes every write)
+# expect-3.14: none (LOAD_GLOBAL specialises on its second execution, as on 3.13: the only unlocked read seen precedes every write)
 
 # Like racy_double_checked_dict.py: the first check reads SERVICE outside LOCK, so nothing orders
 # it with the rebinding another thread does under LOCK. (LOAD_GLOBAL reads are seen while the

@@ -282,7 +282,8 @@ def interpreter_minor(interpreter):
 
 def parse_expect(program, interpreter=None):
     """The set of variables a program's `# expect:` header lines name (empty for `none`).
-    `# expect-3.13:` lines replace them under that version: what it cannot show, with why."""
+    `# expect-X.Y:` lines (3.13, 3.14, ...) replace them under that version: what it cannot
+    show, with why in parentheses."""
     expected = set()
     saw_none = False
     saw_any = False
@@ -294,7 +295,9 @@ def parse_expect(program, interpreter=None):
         if not body.startswith(tag):
             continue
         value = body[len(tag):].strip()
-        if tag != "expect:" and "(" in value:
+        if tag != "expect:":
+            if "(" not in value or not value.endswith(")"):
+                raise CaseFailure(["%s: '# %s' without its reason in parentheses" % (program, tag)])
             value = value[:value.index("(")].strip()  # the reason, in parentheses
         saw_any = True
         if value == "none":
@@ -778,10 +781,29 @@ def case_doctor():
 # paths, in well under a second); PYRACE_BUILD_INTERPRETERS=1 builds them first (minutes).
 NEW_VERSIONS = {
     "trixie": {"minor": "3.13", "insertdict": "insertdict.lto_priv.0", "mp": "mp=rsi",
-               "clones": ["_Py_Finalize.constprop.0", "pop_lock_held.lto_priv.0"]},
+               "clones": ["_Py_Finalize.constprop.0", "pop_lock_held.lto_priv.0"],
+               # §8: lock.acquire() inlined into method calls, probed where it starts and ends
+               "inlined": [("lock_PyThread_acquire_lock.lto_priv.0",
+                            "method_vectorcall_VARARGS_KEYWORDS.lto_priv.0+448 ")],
+               "inline_rows": [("method_vectorcall_VARARGS_KEYWORDS.lto_priv.0+448", "self=r12",
+                                "ok (inlined entry)"),
+                               ("method_vectorcall_VARARGS_KEYWORDS.lto_priv.0+623", "result=r15",
+                                "ok (inlined exit)"),
+                               ("_weakref__remove_dead_weakref.lto_priv.0+55", "op=rbp",
+                                "ok (inlined entry)")]},
     "sid": {"minor": "3.14", "insertdict": "insertdict.isra.0", "mp": "mp=rdi",
             "clones": ["dict_dict_merge.constprop.0.isra.0", "dict_dict_merge.constprop.1.isra.0",
-                       "pop_lock_held.constprop.0"]},
+                       "pop_lock_held.constprop.0"],
+            # §10: lock.release() inlined into cfunction_call (its lock through the called
+            # method object), dict.get() into method_vectorcall_FASTCALL
+            "inlined": [("lock_PyThread_release_lock.lto_priv.0", "cfunction_call.lto_priv.0+1042 "),
+                        ("dict_get.lto_priv.0", "method_vectorcall_FASTCALL.lto_priv.0+129 ")],
+            "inline_rows": [("cfunction_call.lto_priv.0+1042", "func=rdi",
+                             "ok (inlined entry, func's self)"),
+                            ("method_vectorcall_FASTCALL.lto_priv.0+129", "self=r9 args=r8+8",
+                             "ok (inlined entry)"),
+                            ("_weakref__remove_dead_weakref.lto_priv.0+60", "op=rbx key=r12",
+                             "ok (inlined entry)")]},
 }
 INTERP_CACHE = os.environ.get("PYRACE_INTERP_CACHE", "/var/cache/pyrace-interpreters")
 
@@ -819,9 +841,7 @@ def case_doctor_new_versions():
             problems.append("%s: setup.sh says version %s" % (python, version))
         result = run([PYRACE, "doctor", "--python", python])
         out = result.stdout
-        traced = suite == "trixie"  # pyrace run traces 3.13; 3.14 is still refused
-        problems += ["%s: %s" % (python, p)
-                     for p in expect_status(result, EXIT_OK if traced else EXIT_SETUP)]
+        problems += ["%s: %s" % (python, p) for p in expect_status(result, EXIT_OK)]
         if "version     %s " % version not in out:
             problems.append("%s: version %s not shown" % (python, version))
         if "flavour     release (_Py_DebugOffsets: version 0x" not in out:
@@ -839,45 +859,27 @@ def case_doctor_new_versions():
             debug = run([PYRACE, "doctor", "--python", debug_build])
             if "flavour     Py_DEBUG" not in debug.stdout or "debug build (Py_DEBUG)" not in debug.stdout:
                 problems.append("%s: not shown as a Py_DEBUG build" % debug_build)
-        if traced:
-            row = doctor_row(out, "lock_PyThread_acquire_lock.lto_priv.0")
+        for function, where in want["inlined"]:
+            row = doctor_row(out, function)
             inl = row.split("inlined x")[-1].split()[0] if "inlined x" in row else "0"
             if not inl.isdigit() or int(inl) < 1 or "(probed)" not in row:
-                problems.append("%s: lock acquire not shown inlined xN>=1, probed: %r" % (python, row))
-            if "inlined in method_vectorcall_VARARGS_KEYWORDS.lto_priv.0+448 " not in out:
-                problems.append("%s: the inlined acquire at method_vectorcall_VARARGS_KEYWORDS+448 "
-                                "is not shown" % python)
-            for symbol, status in (("method_vectorcall_VARARGS_KEYWORDS.lto_priv.0+448", "entry"),
-                                   ("method_vectorcall_VARARGS_KEYWORDS.lto_priv.0+623", "exit")):
-                if not any(symbol in l.split() and l.rstrip().endswith("ok (inlined %s)" % status)
-                           for l in out.splitlines()):
-                    problems.append("%s: no probe row on the inlined acquire's %s" % (python, status))
-            if "pyrace run: can trace this interpreter" not in out:
-                problems.append("%s: the verdict line does not say it can be traced" % python)
-            chroot_dir = python[:python.index("/usr/bin/")]
-            inside = python[len(chroot_dir):]
-            result = run([PYRACE, "run", "--", "chroot", chroot_dir, inside, "-c", "print('ran traced')"])
-            problems += ["run in the chroot: %s" % p for p in expect_status(result, EXIT_OK)]
-            if "ran traced" not in result.stdout or "no races found" not in result.stderr:
-                problems.append("the chroot's interpreter was not traced")
-            continue
-        refusal = ("%s: CPython %s is not supported yet (supported: 3.11, 3.13; 3.14 lacks probes on "
-                   "the inlined lock release and dict.get copies, and a run of the corpus)" % (python, version))
-        if "pyrace run: cannot trace this interpreter: " + refusal not in out:
-            problems.append("%s: the verdict line does not give the refusal" % python)
-        if "missing: a tested probe set for CPython 3.14" not in out:
-            problems.append("%s: what is missing is not said" % python)
-        # pyrace run keeps refusing with one line: directly, and inside the chroot
+                problems.append("%s: %s not shown inlined xN>=1, probed: %r" % (python, function, row))
+            if "inlined in " + where not in out:
+                problems.append("%s: the inlined copy of %s at %s is not shown" % (python, function, where))
+        for symbol, args, status in want["inline_rows"]:
+            if not any(symbol in l.split() and args in l and l.rstrip().endswith(status)
+                       for l in out.splitlines()):
+                problems.append("%s: no probe row %s %s ... %s" % (python, symbol, args, status))
+        if "pyrace run: can trace this interpreter" not in out:
+            problems.append("%s: the verdict line does not say it can be traced" % python)
+        if "missing:" in out:
+            problems.append("%s: the doctor says something is missing" % python)
         chroot_dir = python[:python.index("/usr/bin/")]
         inside = python[len(chroot_dir):]
-        for cmd in ([python, "-c", "pass"], ["chroot", chroot_dir, inside, "-c", "print('ran untraced')"]):
-            result = run([PYRACE, "run", "--"] + cmd)
-            problems += ["%s: %s" % (" ".join(cmd), p) for p in expect_status(result, EXIT_SETUP)]
-            first = result.stderr.splitlines()[0] if result.stderr else ""
-            if first != "pyrace: %s; running it untraced" % refusal:
-                problems.append("%s: refusal line is %r" % (" ".join(cmd), first))
-            if cmd[0] == "chroot" and "ran untraced" not in result.stdout:
-                problems.append("the chroot's interpreter did not run")
+        result = run([PYRACE, "run", "--", "chroot", chroot_dir, inside, "-c", "print('ran traced')"])
+        problems += ["%s: run in the chroot: %s" % (python, p) for p in expect_status(result, EXIT_OK)]
+        if "ran traced" not in result.stdout or "no races found" not in result.stderr:
+            problems.append("%s: the chroot's interpreter was not traced" % python)
     if problems:
         raise CaseFailure(problems + (describe(result) if result else []))
 

@@ -884,7 +884,7 @@ def case_doctor_new_versions():
         raise CaseFailure(problems + (describe(result) if result else []))
 
 
-ATTACH_313_PROGRAM = """\
+ATTACH_PROGRAM = """\
 import threading, time
 CACHE = {}
 def worker(n):
@@ -903,38 +903,47 @@ for t in threads:
 """
 
 
-def case_attach_313():
-    """attach to trixie's 3.13 running in its chroot: its modules read from sys.modules, the races
-    of threads started after the attach. Nothing to do when the chroot is not built."""
-    python = os.path.join(INTERP_CACHE, "trixie", "usr", "bin", "python3.13")
-    if not os.path.exists(os.path.join(INTERP_CACHE, "trixie.stamp")) or not os.access(python, os.X_OK):
-        return
-    root = chroot_of(python)
-    program = os.path.join(ROOT, WORK_DIR, "attach_313.py")
-    inside = os.path.join(root, program.lstrip(os.sep))
-    os.makedirs(os.path.dirname(inside), exist_ok=True)
-    for path in (program, inside):  # the report is checked against the host's copy
-        with open(path, "w") as f:
-            f.write(ATTACH_313_PROGRAM)
-    report = os.path.join(ROOT, WORK_DIR, "attach_313.json")
-    target = subprocess.Popen(["chroot", root, "/usr/bin/python3.13", program])
-    try:
-        time.sleep(0.3)
-        result = run([PYRACE, "attach", "-p", str(target.pid), "--duration", "20", "--json", report])
-    finally:
-        if target.poll() is None:
-            target.kill()
-        target.wait()
-    problems = expect_status(result, EXIT_RACES)
-    if not re.search(r"attached to \d+ \(.*python3\.13, CPython 3\.13\.\d+\): [1-9]\d* modules", result.stderr):
-        problems.append("the attach line does not name 3.13 and its modules")
-    if not problems:
-        got, report_problems = check_report(report, os.path.relpath(program, ROOT))
-        problems += report_problems
-        if not got or not got <= {"__main__.CACHE['k0']", "__main__.CACHE['k1']"}:
-            problems.append("reported %s, expected races on __main__.CACHE['k0'] and ['k1']" % format_set(got or set()))
-    finish(result, problems)
-    os.remove(report)
+def case_attach_new_versions():
+    """attach to trixie's 3.13 and sid's 3.14 running in their chroots: their modules read from
+    sys.modules, the races of threads started after the attach. A chroot not built is skipped."""
+    problems, result = [], None
+    for suite, minor in (("trixie", "3.13"), ("sid", "3.14")):
+        python = os.path.join(INTERP_CACHE, suite, "usr", "bin", "python" + minor)
+        if not os.path.exists(os.path.join(INTERP_CACHE, suite + ".stamp")) or not os.access(python, os.X_OK):
+            continue
+        root = chroot_of(python)
+        program = os.path.join(ROOT, WORK_DIR, "attach_%s.py" % minor.replace(".", ""))
+        inside = os.path.join(root, program.lstrip(os.sep))
+        os.makedirs(os.path.dirname(inside), exist_ok=True)
+        for path in (program, inside):  # the report is checked against the host's copy
+            with open(path, "w") as f:
+                f.write(ATTACH_PROGRAM)
+        report = program[:-3] + ".json"
+        target = subprocess.Popen(["chroot", root, "/usr/bin/python" + minor, program])
+        try:
+            time.sleep(0.3)
+            result = run([PYRACE, "attach", "-p", str(target.pid), "--duration", "20", "--json", report])
+        finally:
+            if target.poll() is None:
+                target.kill()
+            target.wait()
+        found = ["%s: %s" % (minor, p) for p in expect_status(result, EXIT_RACES)]
+        pattern = r"attached to \d+ \(.*python%s, CPython %s\.\d+\): [1-9]\d* modules" % (
+            re.escape(minor), re.escape(minor))
+        if not re.search(pattern, result.stderr):
+            found.append("%s: the attach line does not name %s and its modules" % (minor, minor))
+        if not found:
+            got, report_problems = check_report(report, os.path.relpath(program, ROOT))
+            found += ["%s: %s" % (minor, p) for p in report_problems]
+            if not got or not got <= {"__main__.CACHE['k0']", "__main__.CACHE['k1']"}:
+                found.append("%s: reported %s, expected races on __main__.CACHE['k0'] and ['k1']"
+                             % (minor, format_set(got or set())))
+        if found:
+            problems += found + describe(result)
+        elif os.path.exists(report):
+            os.remove(report)
+    if problems:
+        raise CaseFailure(problems)
 
 
 # --- test labs: SARIF, JUnit, suppressions, baselines, diff ---------------------------
@@ -1489,7 +1498,7 @@ CLI_CASES = [
     ("cli: --no-reads: writes and synchronisation only, said in the report and the trace", case_no_reads),
     ("cli: --redact-keys hides keys in every output, ids unchanged, files 0600", case_redact_keys),
     ("cli: doctor on both interpreters, without debug info, and on the 3.13/3.14 chroots", case_doctor),
-    ("cli: attach to 3.13 in its chroot (when built)", case_attach_313),
+    ("cli: attach to 3.13 and 3.14 in their chroots (when built)", case_attach_new_versions),
     ("cli: record, then analyze (also unprivileged, cut and corrupt traces)", case_record_then_analyze),
     ("cli: no arguments -> exit 1", case_no_arguments),
     ("cli: run without a command -> exit 1", case_run_without_command),
@@ -1549,14 +1558,15 @@ def interpreters(selected):
         resolved = resolve_interpreter(on_path)
         if os.path.realpath(resolved) != os.path.realpath(SYSTEM_PYTHON):
             result.append(resolved)
-    # Debian trixie's 3.13 (tests/interpreters/setup.sh), when its chroot is built; with
-    # PYRACE_BUILD_INTERPRETERS=1 it is built first (27 s and 473 MB here)
-    trixie = os.path.join(INTERP_CACHE, "trixie", "usr", "bin", "python3.13")
-    stamp = os.path.join(INTERP_CACHE, "trixie.stamp")
-    if not os.path.exists(stamp) and os.environ.get("PYRACE_BUILD_INTERPRETERS") == "1":
-        run(["tests/interpreters/setup.sh", "--only", "trixie"], timeout=1800)
-    if os.path.exists(stamp) and os.access(trixie, os.X_OK):
-        result.append(trixie)
+    # Debian trixie's 3.13 and sid's 3.14 (tests/interpreters/setup.sh), when their chroots are
+    # built; with PYRACE_BUILD_INTERPRETERS=1 they are built first (27 s and 473 MB for trixie)
+    for suite, minor in (("trixie", "3.13"), ("sid", "3.14")):
+        python = os.path.join(INTERP_CACHE, suite, "usr", "bin", "python" + minor)
+        stamp = os.path.join(INTERP_CACHE, suite + ".stamp")
+        if not os.path.exists(stamp) and os.environ.get("PYRACE_BUILD_INTERPRETERS") == "1":
+            run(["tests/interpreters/setup.sh", "--only", suite], timeout=1800)
+        if os.path.exists(stamp) and os.access(python, os.X_OK):
+            result.append(python)
     return result
 
 

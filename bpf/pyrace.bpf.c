@@ -771,23 +771,27 @@ static __always_inline int on_list(struct pt_regs *ctx, __u8 op, __u64 list)
 	return 0;
 }
 
+/* Their arguments come through the argument map: 3.13/3.14 clones and inlined copies (the eval
+ * loop's append that grows the list) hold them elsewhere than the calling convention says. */
 SEC("uprobe")
-int BPF_KPROBE(list_write, __u64 list)
+int list_write(struct pt_regs *ctx)
 {
-	return on_list(ctx, PYOP_WRITE, list);
+	return on_list(ctx, PYOP_WRITE, arg(ctx, 0));
 }
 
 SEC("uprobe")
-int BPF_KPROBE(list_read, __u64 list)
+int list_read(struct pt_regs *ctx)
 {
-	return on_list(ctx, PYOP_READ, list);
+	return on_list(ctx, PYOP_READ, arg(ctx, 0));
 }
 
 /* list_extend(self, iterable): `L += x`, `L.extend(x)`, and list(L) / sorted(L), whose source
  * list is copied without an iterator, so its read is seen only here. */
 SEC("uprobe")
-int BPF_KPROBE(list_extend, __u64 list, __u64 iterable)
+int list_extend(struct pt_regs *ctx)
 {
+	__u32 map = argmap(ctx);
+	__u64 list = arg_in(ctx, map, 0), iterable = arg_in(ctx, map, 1);
 	on_list(ctx, PYOP_WRITE, list);
 	if (record_reads)
 		on_list(ctx, PYOP_READ, iterable);
@@ -808,21 +812,24 @@ static __always_inline int on_set_key(struct pt_regs *ctx, __u8 op, __u64 set, _
 }
 
 SEC("uprobe")
-int BPF_KPROBE(set_add, __u64 set, __u64 key)
+int set_add(struct pt_regs *ctx)
 {
-	return on_set_key(ctx, PYOP_WRITE, set, key);
+	__u32 map = argmap(ctx);
+	return on_set_key(ctx, PYOP_WRITE, arg_in(ctx, map, 0), arg_in(ctx, map, 1));
 }
 
 SEC("uprobe")
-int BPF_KPROBE(set_discard, __u64 set, __u64 key)
+int set_discard(struct pt_regs *ctx)
 {
-	return on_set_key(ctx, PYOP_DELETE, set, key);
+	__u32 map = argmap(ctx);
+	return on_set_key(ctx, PYOP_DELETE, arg_in(ctx, map, 0), arg_in(ctx, map, 1));
 }
 
 SEC("uprobe")
-int BPF_KPROBE(set_contains, __u64 set, __u64 key)
+int set_contains(struct pt_regs *ctx)
 {
-	return on_set_key(ctx, PYOP_READ, set, key);
+	__u32 map = argmap(ctx);
+	return on_set_key(ctx, PYOP_READ, arg_in(ctx, map, 0), arg_in(ctx, map, 1));
 }
 
 static __always_inline int on_set_whole(struct pt_regs *ctx, __u8 op, __u64 set)
@@ -833,29 +840,31 @@ static __always_inline int on_set_whole(struct pt_regs *ctx, __u8 op, __u64 set)
 }
 
 SEC("uprobe")
-int BPF_KPROBE(set_clear, __u64 set)
+int set_clear(struct pt_regs *ctx)
 {
-	return on_set_whole(ctx, PYOP_CLEAR, set);
+	return on_set_whole(ctx, PYOP_CLEAR, arg(ctx, 0));
 }
 
 /* the element removed is chosen inside: a write of the whole set */
 SEC("uprobe")
-int BPF_KPROBE(set_pop, __u64 set)
+int set_pop(struct pt_regs *ctx)
 {
-	return on_set_whole(ctx, PYOP_POPITEM, set);
+	return on_set_whole(ctx, PYOP_POPITEM, arg(ctx, 0));
 }
 
 SEC("uprobe")
-int BPF_KPROBE(set_iterate, __u64 set)
+int set_iterate(struct pt_regs *ctx)
 {
-	return on_set_whole(ctx, PYOP_ITERATE, set);
+	return on_set_whole(ctx, PYOP_ITERATE, arg(ctx, 0));
 }
 
 /* set_update_internal(so, other): update(), |=, and every new set made from another (copy(),
  * set(S), S | T), which reads `other` by walking its table, with no iterator to see. */
 SEC("uprobe")
-int BPF_KPROBE(set_update, __u64 set, __u64 other)
+int set_update(struct pt_regs *ctx)
 {
+	__u32 map = argmap(ctx);
+	__u64 set = arg_in(ctx, map, 0), other = arg_in(ctx, map, 1);
 	on_set_whole(ctx, PYOP_UPDATE, set);
 	if (record_reads)
 		on_set_whole(ctx, PYOP_ITERATE, other);

@@ -254,14 +254,13 @@ static enum interp_status check_new_version(const struct interp_info *in, char *
 			return INTERP_NO_DEBUG_INFO;
 		}
 		/* a copy left unprobed would hide every operation it performs */
-		if (probe_table_inline(in->table, p->spec->function) && p->kind == PROBE_FUNCTION &&
-		    p->ninlined_uncovered > p->ninlined_traced) {
+		if (p->kind == PROBE_FUNCTION && p->ninlined_wanted > p->ninlined_traced) {
 			snprintf(
 			    why, whylen,
 			    "%s: %zu inlined cop%s of %s cannot be probed (the debug info does "
 			    "not place its arguments and result in registers)",
-			    in->core, p->ninlined_uncovered - p->ninlined_traced,
-			    p->ninlined_uncovered - p->ninlined_traced == 1 ? "y" : "ies",
+			    in->core, p->ninlined_wanted - p->ninlined_traced,
+			    p->ninlined_wanted - p->ninlined_traced == 1 ? "y" : "ies",
 			    p->spec->function);
 			return INTERP_NO_DEBUG_INFO;
 		}

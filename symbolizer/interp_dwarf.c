@@ -105,6 +105,15 @@ static void record_sites(struct interp_info *in, const struct symbol_table *core
 		const struct inline_site *s = &q->sites[k];
 		int covered = is_probed(in, s->caller);
 		p->ninlined_uncovered += !covered;
+		const char *holder_name = s->caller;
+		struct elf_symbol holder;
+		if (symbol_table_function_at(core, s->entry_pc, &holder) == 0)
+			holder_name = holder.name;
+		const struct inline_spec *how = probe_table_inline(in->table, p->spec->function);
+		int wanted =
+		    !covered && how &&
+		    (!how->within || strncmp(holder_name, how->within, strlen(how->within)) == 0);
+		p->ninlined_wanted += wanted;
 		in->ninlined_total++;
 		if (in->ninlined == sizeof(in->inlined) / sizeof(in->inlined[0]))
 			continue;
@@ -116,8 +125,8 @@ static void record_sites(struct interp_info *in, const struct symbol_table *core
 		    .high = s->high,
 		    .nranges = s->nranges,
 		    .covered = covered,
+		    .wanted = wanted,
 		};
-		struct elf_symbol holder;
 		if (symbol_table_function_at(core, s->entry_pc, &holder) == 0) {
 			snprintf(out->caller, sizeof(out->caller), "%s", holder.name);
 			out->caller_offset = s->entry_pc - holder.vaddr;
@@ -194,7 +203,7 @@ static void add_inline_points(struct interp_info *in, const struct symbol_table 
 		struct interp_inline_site *s = &in->inlined[k];
 		const struct inline_spec *how =
 		    probe_table_inline(in->table, in->probes[s->probe].spec->function);
-		if (s->covered || !how)
+		if (!s->wanted)
 			continue;
 		size_t before = in->nprobes;
 		if (add_inline_point(in, core, df, s, NULL) ||
@@ -250,9 +259,9 @@ void interp_dwarf_pass(struct interp_info *in, const struct symbol_table *core,
 {
 	struct dwarf_file *df = open_dwarf(core, in->core, in->dwarf_file, sizeof(in->dwarf_file));
 	struct dwarf_file *qdf = queue ? open_dwarf(queue, in->queue_ext, NULL, 0) : NULL;
-	struct inline_query queries[128];
-	size_t first[128];
-	size_t nq = df ? build_queries(in, queries, first, 128) : 0;
+	struct inline_query queries[PYRACE_MAX_PROBES];
+	size_t first[PYRACE_MAX_PROBES];
+	size_t nq = df ? build_queries(in, queries, first, PYRACE_MAX_PROBES) : 0;
 	struct inline_walk_stats stats;
 	if (nq && dwarf_find_inlined(df, queries, nq, &stats) == 0) {
 		in->dwarf_walk_seconds = stats.seconds;

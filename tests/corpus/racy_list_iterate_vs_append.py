@@ -2,7 +2,6 @@
 # see some of the new items or none
 # expect: __main__.ITEMS
 # expect-3.13: none (lists and sets are not probed on 3.13 yet: its table has no list/set rows)
-# expect-3.14: none (lists and sets are not probed on 3.14 yet: its table has no list/set rows)
 
 import threading
 

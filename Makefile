@@ -152,8 +152,8 @@ unit: $(UNIT_BINS)
 	$(Q)fail=0; for t in $(UNIT_BINS); do $$t || fail=1; done; exit $$fail
 
 # Builds Debian trixie (3.13) and sid (3.14) chroots on first use (about a minute; reused
-# afterwards) and the free-threaded 3.13t from trixie's sources (about 4 minutes, once): the
-# corpus also runs under 3.13 and 3.13t, and doctor is checked on all three.
+# afterwards), and the free-threaded 3.13t from trixie's sources (about 4 minutes, once): the
+# corpus also runs under 3.13, 3.13t and 3.14, and doctor and attach are checked on each.
 integration: pyrace
 	$(Q)PYRACE_BUILD_INTERPRETERS=1 $(PYTHON) tests/integration/run_all.py
 

@@ -211,6 +211,7 @@ struct pyrace_layout {
 	__u8 str_compact_bit;
 	__u8 str_ascii_bit;
 	__u16 reserved_ft;
+	__u32 cfunction_self; /* PyCFunctionObject.m_self (3.14: a release inlined in a call) */
 };
 
 #endif

@@ -10,6 +10,8 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile struct pyrace_layout L = {};
 /* argument maps (events.h): argregs[map][i] is the register holding argument i */
 const volatile __u8 argregs[PYRACE_ARGMAPS][PYRACE_ARGMAP_ARGS] = {};
+/* ... plus this constant (an inlined copy's `args` may be its caller's args + 1) */
+const volatile __s32 argoffs[PYRACE_ARGMAPS][PYRACE_ARGMAP_ARGS] = {};
 /* Wake the consumer only once this much data waits: one wake-up per event costs more than the
  * event itself. The consumer also polls on a short timeout, so nothing is left behind. */
 const volatile __u64 wakeup_bytes = 256 * 1024;
@@ -161,7 +163,7 @@ static __always_inline __u64 arg_in(struct pt_regs *ctx, __u32 map, __u32 i)
 			return ctx->r9;
 		}
 	}
-	return reg_value(ctx, argregs[map][i]);
+	return reg_value(ctx, argregs[map][i]) + (__s64)argoffs[map][i];
 }
 
 static __always_inline __u64 arg(struct pt_regs *ctx, __u32 i)
@@ -858,23 +860,27 @@ static __always_inline int on_list(struct pt_regs *ctx, __u8 op, __u64 list)
 	return 0;
 }
 
+/* Their arguments come through the argument map: 3.13/3.14 clones and inlined copies (the eval
+ * loop's append that grows the list) hold them elsewhere than the calling convention says. */
 SEC("uprobe")
-int BPF_KPROBE(list_write, __u64 list)
+int list_write(struct pt_regs *ctx)
 {
-	return on_list(ctx, PYOP_WRITE, list);
+	return on_list(ctx, PYOP_WRITE, arg(ctx, 0));
 }
 
 SEC("uprobe")
-int BPF_KPROBE(list_read, __u64 list)
+int list_read(struct pt_regs *ctx)
 {
-	return on_list(ctx, PYOP_READ, list);
+	return on_list(ctx, PYOP_READ, arg(ctx, 0));
 }
 
 /* list_extend(self, iterable): `L += x`, `L.extend(x)`, and list(L) / sorted(L), whose source
  * list is copied without an iterator, so its read is seen only here. */
 SEC("uprobe")
-int BPF_KPROBE(list_extend, __u64 list, __u64 iterable)
+int list_extend(struct pt_regs *ctx)
 {
+	__u32 map = argmap(ctx);
+	__u64 list = arg_in(ctx, map, 0), iterable = arg_in(ctx, map, 1);
 	on_list(ctx, PYOP_WRITE, list);
 	if (record_reads)
 		on_list(ctx, PYOP_READ, iterable);
@@ -895,21 +901,24 @@ static __always_inline int on_set_key(struct pt_regs *ctx, __u8 op, __u64 set, _
 }
 
 SEC("uprobe")
-int BPF_KPROBE(set_add, __u64 set, __u64 key)
+int set_add(struct pt_regs *ctx)
 {
-	return on_set_key(ctx, PYOP_WRITE, set, key);
+	__u32 map = argmap(ctx);
+	return on_set_key(ctx, PYOP_WRITE, arg_in(ctx, map, 0), arg_in(ctx, map, 1));
 }
 
 SEC("uprobe")
-int BPF_KPROBE(set_discard, __u64 set, __u64 key)
+int set_discard(struct pt_regs *ctx)
 {
-	return on_set_key(ctx, PYOP_DELETE, set, key);
+	__u32 map = argmap(ctx);
+	return on_set_key(ctx, PYOP_DELETE, arg_in(ctx, map, 0), arg_in(ctx, map, 1));
 }
 
 SEC("uprobe")
-int BPF_KPROBE(set_contains, __u64 set, __u64 key)
+int set_contains(struct pt_regs *ctx)
 {
-	return on_set_key(ctx, PYOP_READ, set, key);
+	__u32 map = argmap(ctx);
+	return on_set_key(ctx, PYOP_READ, arg_in(ctx, map, 0), arg_in(ctx, map, 1));
 }
 
 static __always_inline int on_set_whole(struct pt_regs *ctx, __u8 op, __u64 set)
@@ -920,29 +929,31 @@ static __always_inline int on_set_whole(struct pt_regs *ctx, __u8 op, __u64 set)
 }
 
 SEC("uprobe")
-int BPF_KPROBE(set_clear, __u64 set)
+int set_clear(struct pt_regs *ctx)
 {
-	return on_set_whole(ctx, PYOP_CLEAR, set);
+	return on_set_whole(ctx, PYOP_CLEAR, arg(ctx, 0));
 }
 
 /* the element removed is chosen inside: a write of the whole set */
 SEC("uprobe")
-int BPF_KPROBE(set_pop, __u64 set)
+int set_pop(struct pt_regs *ctx)
 {
-	return on_set_whole(ctx, PYOP_POPITEM, set);
+	return on_set_whole(ctx, PYOP_POPITEM, arg(ctx, 0));
 }
 
 SEC("uprobe")
-int BPF_KPROBE(set_iterate, __u64 set)
+int set_iterate(struct pt_regs *ctx)
 {
-	return on_set_whole(ctx, PYOP_ITERATE, set);
+	return on_set_whole(ctx, PYOP_ITERATE, arg(ctx, 0));
 }
 
 /* set_update_internal(so, other): update(), |=, and every new set made from another (copy(),
  * set(S), S | T), which reads `other` by walking its table, with no iterator to see. */
 SEC("uprobe")
-int BPF_KPROBE(set_update, __u64 set, __u64 other)
+int set_update(struct pt_regs *ctx)
 {
+	__u32 map = argmap(ctx);
+	__u64 set = arg_in(ctx, map, 0), other = arg_in(ctx, map, 1);
 	on_set_whole(ctx, PYOP_UPDATE, set);
 	if (record_reads)
 		on_set_whole(ctx, PYOP_ITERATE, other);
@@ -1095,6 +1106,17 @@ int lock_release(struct pt_regs *ctx)
 {
 	__u64 lock = arg(ctx, 0);
 	emit_sync(ctx, PYSYNC_RELEASE, lock, 0, load_bias(ctx), 1);
+	return 0;
+}
+
+/* A lock.release() inlined where a bound builtin method is called (3.14's cfunction_call:
+ * `lock.__exit__(*args)`, as Condition.__exit__ does): the copy's own argument is optimised
+ * out there, but the method object is at hand and holds the lock as its self. */
+SEC("uprobe")
+int lock_release_bound(struct pt_regs *ctx)
+{
+	__u64 method = arg(ctx, 0);
+	emit_sync(ctx, PYSYNC_RELEASE, read_u64(method + L.cfunction_self), 0, load_bias(ctx), 1);
 	return 0;
 }
 

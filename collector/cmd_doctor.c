@@ -123,6 +123,14 @@ static void print_inline_sites(const struct interp_info *in, size_t probe)
 		       p->ninlined_uncovered - shown == 1 ? "y" : "ies");
 }
 
+/* An inlined copy probed through the method object its caller calls (its own arguments are
+ * optimised out there). */
+static int via_callable(const struct interp_info *in, const struct probe_point *p)
+{
+	const struct inline_spec *how = probe_table_inline(in->table, p->spec->function);
+	return how && how->via_callable && p->program && strcmp(p->program, how->via_callable) == 0;
+}
+
 static void print_probe_table(const struct interp_info *in)
 {
 	printf("\n  %-20s %-40s %-10s %-24s %-34s %s\n", "event class", "function", "address",
@@ -154,6 +162,9 @@ static void print_probe_table(const struct interp_info *in)
 				 p->found ? "ok + " : "", p->ninlined_uncovered);
 		else if (!p->found && probe_spec_optional(p->spec))
 			snprintf(status, sizeof(status), "not in this build (another row sees it)");
+		else if (p->kind != PROBE_FUNCTION && via_callable(in, p))
+			snprintf(status, sizeof(status), "ok (inlined entry, %s's self)",
+				 p->args[0].name);
 		else if (p->kind != PROBE_FUNCTION)
 			snprintf(status, sizeof(status), "ok (inlined %s)",
 				 p->kind == PROBE_INLINE_ENTRY ? "entry" : "exit");
@@ -210,7 +221,7 @@ static void print_verdict(const struct interp_info *in, enum interp_status st, c
 	printf("\n  pyrace run: cannot trace this interpreter: %s\n", why);
 	if (!in->table)
 		return;
-	if (in->major != 3 || (in->minor != 11 && in->minor != 13))
+	if (in->major != 3 || (in->minor != 11 && in->minor != 13 && in->minor != 14))
 		printf(
 		    "    missing: a tested probe set for CPython %u.%u (its layout and argument "
 		    "registers are read as for 3.13, but its inlined copies are not probed and the "

@@ -19,7 +19,7 @@
 #define PYRACE_BPF_TRACE_UPROBE_MULTI	 48
 #define PYRACE_BPF_F_UPROBE_MULTI_RETURN 1
 
-#define MAX_LINKS 128
+#define MAX_LINKS PYRACE_MAX_PROBES
 
 /* The links of one traced process: uprobe_multi takes a single pid, so each process gets its
  * own, which also keeps breakpoints out of every other process that maps the interpreter. */
@@ -42,7 +42,8 @@ struct probes {
 	int multi; /* programs loaded for uprobe_multi links */
 	struct probe_process *procs;
 	size_t nprocs, procs_cap;
-	uint8_t argmap[128]; /* per probe point of in: its argument map, 0 the calling convention */
+	uint8_t argmap[PYRACE_MAX_PROBES]; /* per probe point of in: its argument map, 0 the
+					       calling convention */
 };
 
 /* The link_create part of union bpf_attr for uprobe_multi, padded to the union's size. */
@@ -106,10 +107,10 @@ static int attach_multi(struct probes *p, struct probe_process *proc, char *why,
 	}
 	for (int module = PROBE_IN_CORE; module <= PROBE_IN_QUEUE; module++) {
 		for (int is_return = 0; is_return <= 1; is_return++) {
-			uint64_t offsets[128], cookies[128];
+			uint64_t offsets[PYRACE_MAX_PROBES], cookies[PYRACE_MAX_PROBES];
 			uint32_t cnt = 0;
 			const char *path = NULL;
-			for (size_t j = 0; j < in->nprobes && cnt < 128; j++) {
+			for (size_t j = 0; j < in->nprobes && cnt < PYRACE_MAX_PROBES; j++) {
 				const struct probe_point *pp = &in->probes[j];
 				if (!pp->found || (int)pp->spec->module != module ||
 				    pp->spec->is_return != is_return)
@@ -234,13 +235,16 @@ static int assign_argmaps(struct probes *p, const struct interp_info *in)
 			continue;
 		uint8_t m = 1;
 		while (m < nmaps &&
-		       memcmp(p->skel->rodata->argregs[m], pp->regs, PYRACE_ARGMAP_ARGS) != 0)
+		       (memcmp(p->skel->rodata->argregs[m], pp->regs, PYRACE_ARGMAP_ARGS) != 0 ||
+			memcmp(p->skel->rodata->argoffs[m], pp->offs, sizeof(pp->offs)) != 0))
 			m++;
 		if (m == nmaps) {
 			if (nmaps == PYRACE_ARGMAPS)
 				return -E2BIG;
-			memcpy((void *)p->skel->rodata->argregs[nmaps++], pp->regs,
+			memcpy((void *)p->skel->rodata->argregs[nmaps], pp->regs,
 			       PYRACE_ARGMAP_ARGS);
+			memcpy((void *)p->skel->rodata->argoffs[nmaps++], pp->offs,
+			       sizeof(pp->offs));
 		}
 		p->argmap[i] = m;
 	}

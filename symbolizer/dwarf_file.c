@@ -4,6 +4,7 @@
 
 #include <dwarf.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,6 +97,12 @@ static void describe_location(const Dwarf_Op *ops, size_t n, char *out, size_t l
 			snprintf(out, len, "dwreg%u", (unsigned)ops[0].number);
 	} else if (op == DW_OP_fbreg || op == DW_OP_breg7 || op == DW_OP_call_frame_cfa) {
 		snprintf(out, len, "stack");
+	} else if (n == 2 && op >= DW_OP_breg0 && op <= DW_OP_breg31 &&
+		   ops[1].atom == DW_OP_stack_value && dwarf_register_name(op - DW_OP_breg0)) {
+		/* a pointer into an array the caller holds (args + 1 of a method call): the
+		 * register plus a constant */
+		snprintf(out, len, "%s%+" PRId64, dwarf_register_name(op - DW_OP_breg0),
+			 (int64_t)ops[0].number);
 	} else if (op == DW_OP_entry_value || op == DW_OP_GNU_entry_value) {
 		snprintf(out, len, "entry value");
 	} else if (op == DW_OP_implicit_value || ops[n - 1].atom == DW_OP_stack_value) {
@@ -198,10 +205,11 @@ int dwarf_function_at(struct dwarf_file *df, uint64_t vaddr, Dwarf_Die *out)
 	return -1;
 }
 
-/* Depth-first over `scope`'s own variables and lexical blocks (inlined copies hold variables
- * of other functions): the register variable `name` is assigned at exactly `pc`. */
-static int variable_born_at(Dwarf_Die *scope, const char *name, uint64_t pc, char *where,
-			    size_t len, int depth)
+/* Depth-first over `scope`'s own parameters, variables and lexical blocks (inlined copies
+ * hold variables of other functions): the register `name` is in at `pc`, with `born` only
+ * from a location list entry that starts exactly there. */
+static int variable_at(Dwarf_Die *scope, const char *name, uint64_t pc, int born, char *where,
+		       size_t len, int depth)
 {
 	Dwarf_Die child;
 	if (depth > 32 || dwarf_child(scope, &child) != 0)
@@ -209,9 +217,11 @@ static int variable_born_at(Dwarf_Die *scope, const char *name, uint64_t pc, cha
 	do {
 		int tag = dwarf_tag(&child);
 		if (tag == DW_TAG_lexical_block &&
-		    variable_born_at(&child, name, pc, where, len, depth + 1) == 0)
+		    variable_at(&child, name, pc, born, where, len, depth + 1) == 0)
 			return 0;
-		const char *n = tag == DW_TAG_variable ? dwarf_diename(&child) : NULL;
+		const char *n = tag == DW_TAG_variable || tag == DW_TAG_formal_parameter
+				    ? dwarf_diename(&child)
+				    : NULL;
 		Dwarf_Attribute attr;
 		if (!n || strcmp(n, name) != 0 || !dwarf_attr(&child, DW_AT_location, &attr))
 			continue;
@@ -225,7 +235,8 @@ static int variable_born_at(Dwarf_Die *scope, const char *name, uint64_t pc, cha
 			    exprlen == 1 &&
 			    ((expr[0].atom >= DW_OP_reg0 && expr[0].atom <= DW_OP_reg31) ||
 			     expr[0].atom == DW_OP_regx);
-			if (start != pc || !in_register)
+			int covers = born ? start == pc : start <= pc && pc < end;
+			if (!covers || !in_register)
 				continue;
 			describe_location(expr, exprlen, where, len);
 			return 0;
@@ -240,5 +251,14 @@ int dwarf_variable_born_at(struct dwarf_file *df, uint64_t function, const char 
 	Dwarf_Die fn;
 	if (dwarf_function_at(df, function, &fn))
 		return -1;
-	return variable_born_at(&fn, name, pc, where, len, 0);
+	return variable_at(&fn, name, pc, 1, where, len, 0);
+}
+
+int dwarf_variable_at(struct dwarf_file *df, uint64_t function, const char *name, uint64_t pc,
+		      char *where, size_t len)
+{
+	Dwarf_Die fn;
+	if (dwarf_function_at(df, function, &fn))
+		return -1;
+	return variable_at(&fn, name, pc, 0, where, len, 0);
 }

@@ -16,8 +16,9 @@ Dwarf *dwarf_file_dwarf(struct dwarf_file *df);
 
 #define DWARF_MAX_PARAMS 8
 
-/* A formal parameter and where it lives at one instruction: "rdi", "r12", "stack",
- * "entry value", "optimised out" (no location), "not here" (not live at that instruction). */
+/* A formal parameter and where it lives at one instruction: "rdi", "r12", "r8+8" (the value
+ * of r8 plus 8), "stack", "entry value", "computed" (another expression), "optimised out" (no
+ * location), "not here" (not live at that instruction). */
 struct dwarf_param {
 	char name[40];
 	char where[16];
@@ -48,6 +49,11 @@ int dwarf_function_at(struct dwarf_file *df, uint64_t vaddr, Dwarf_Die *out);
  * instruction the compiler placed that value at). 0 with `where` set ("r15") when found. */
 int dwarf_variable_born_at(struct dwarf_file *df, uint64_t function, const char *name, uint64_t pc,
 			   char *where, size_t len);
+
+/* The register variable or parameter `name` of the out-of-line function starting at
+ * `function` is in at `pc`. 0 with `where` set when it is in one there. */
+int dwarf_variable_at(struct dwarf_file *df, uint64_t function, const char *name, uint64_t pc,
+		      char *where, size_t len);
 
 /* x86-64 name of DWARF register `regno` ("rdi"), or NULL. */
 const char *dwarf_register_name(unsigned regno);

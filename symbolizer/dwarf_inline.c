@@ -72,7 +72,20 @@ struct walk {
 	size_t untied; /* ... of which not tied to a DWARF function yet */
 	struct root_memo memo;
 	struct inline_walk_stats *stats;
+	/* the functions of the inlined copies enclosing the scope being walked */
+	uint64_t outer[66];
+	int nouter;
 };
+
+/* A copy nested in a copy of the same function (GCC gives an error path of 3.14's inlined
+ * lock release a DIE of its own inside the copy) is code of that copy, not another one. */
+static int inside_copy_of(const struct walk *w, uint64_t root)
+{
+	for (int i = 0; i < w->nouter; i++)
+		if (w->outer[i] == root)
+			return 1;
+	return 0;
+}
 
 /* Offset of the root DIE of the function `die` is an instance of; 0 when it has no origin. */
 static uint64_t origin_root(struct walk *w, Dwarf_Die *die)
@@ -184,10 +197,12 @@ static void walk_scopes(struct walk *w, Dwarf_Die *parent, Dwarf_Die *caller, in
 			uint64_t root = origin_root(w, &child);
 			if (root && w->untied)
 				tie_by_origin_name(w, &child, root);
-			for (size_t i = 0; root && i < w->n; i++)
+			for (size_t i = 0; root && i < w->n && !inside_copy_of(w, root); i++)
 				if (w->q[i].root == root)
 					add_site(&w->q[i], &child, caller);
+			w->outer[w->nouter++] = root;
 			walk_scopes(w, &child, caller, depth + 1);
+			w->nouter--;
 		} else if (tag == DW_TAG_lexical_block) {
 			walk_scopes(w, &child, caller, depth + 1);
 		}

@@ -257,14 +257,13 @@ static enum interp_status check_new_version(const struct interp_info *in, char *
 			return INTERP_NO_DEBUG_INFO;
 		}
 		/* a copy left unprobed would hide every operation it performs */
-		if (probe_table_inline(in->table, p->spec->function) && p->kind == PROBE_FUNCTION &&
-		    p->ninlined_uncovered > p->ninlined_traced) {
+		if (p->kind == PROBE_FUNCTION && p->ninlined_wanted > p->ninlined_traced) {
 			snprintf(
 			    why, whylen,
 			    "%s: %zu inlined cop%s of %s cannot be probed (the debug info does "
 			    "not place its arguments and result in registers)",
-			    in->core, p->ninlined_uncovered - p->ninlined_traced,
-			    p->ninlined_uncovered - p->ninlined_traced == 1 ? "y" : "ies",
+			    in->core, p->ninlined_wanted - p->ninlined_traced,
+			    p->ninlined_wanted - p->ninlined_traced == 1 ? "y" : "ies",
 			    p->spec->function);
 			return INTERP_NO_DEBUG_INFO;
 		}
@@ -354,15 +353,9 @@ static enum interp_status inspect(const char *exe, const char *ld_library_path,
 			 "3.13t)",
 			 out->core, out->version);
 		status = INTERP_UNSUPPORTED;
-	} else if (out->major == 3 && out->minor == 14) {
+	} else if (out->major != 3 || (out->minor != 11 && out->minor != 13 && out->minor != 14)) {
 		snprintf(why, whylen,
-			 "%s: CPython %s is not supported yet (supported: 3.11, 3.13; 3.14 lacks "
-			 "probes on the inlined lock release and dict.get copies, and a run of the "
-			 "corpus)",
-			 out->core, out->version);
-		status = INTERP_UNSUPPORTED;
-	} else if (out->major != 3 || (out->minor != 11 && out->minor != 13)) {
-		snprintf(why, whylen, "%s: CPython %s is not supported yet (supported: 3.11, 3.13)",
+			 "%s: CPython %s is not supported yet (supported: 3.11, 3.13, 3.14)",
 			 out->core, out->version);
 		status = INTERP_UNSUPPORTED;
 	}

@@ -10,6 +10,10 @@
 #include "probe_tables.h"
 #include "usdt_notes.h"
 
+/* Probe points of one interpreter: functions, their clones and inlined copies (3.14 with lists
+ * and sets: about 150). */
+#define PYRACE_MAX_PROBES 256
+
 /* Where an argument the probe's program reads is, at the probed instruction (from DWARF). */
 struct probe_arg {
 	char name[40];
@@ -36,10 +40,12 @@ struct probe_point {
 	size_t nargs;
 	size_t ninlined;	   /* inlined copies of the function (full inspection only) */
 	size_t ninlined_uncovered; /* ... of them not inside another probed function */
+	size_t ninlined_wanted;	   /* ... of them, those the table wants probed */
 	size_t ninlined_traced;	   /* ... of those, probed through points of their own */
 	/* where the program finds its arguments (enum pyrace_reg), from DWARF; regs_known 0: the
 	 * calling convention's order, as on 3.11 where DWARF is not read for pyrace run */
 	uint8_t regs[PYRACE_ARGMAP_ARGS];
+	int32_t offs[PYRACE_ARGMAP_ARGS]; /* added to the register's value ("r8+8") */
 	int regs_known;
 	int regs_unusable; /* an argument the program reads is not in a register there */
 };
@@ -53,6 +59,7 @@ struct interp_inline_site {
 	char caller[128]; /* ELF symbol holding entry_pc, or the DWARF caller name */
 	uint64_t caller_offset;
 	int covered; /* its caller is itself probed */
+	int wanted;  /* not covered, and the table says to probe it */
 	int traced;  /* probed through points of its own (the spec names inline programs) */
 	struct probe_arg args[6];
 	size_t nargs;
@@ -120,11 +127,11 @@ struct interp_info {
 	uint64_t debug_offsets_version; /* PY_VERSION_HEX as _Py_DebugOffsets states it */
 	int free_threaded;
 	const struct probe_table *table;
-	struct probe_point probes[128];
+	struct probe_point probes[PYRACE_MAX_PROBES];
 	size_t nprobes;
 	/* filled by interp_inspect_all() only */
 	char dwarf_file[PATH_MAX]; /* where DWARF was read: the debug file or the core itself */
-	struct interp_inline_site inlined[32];
+	struct interp_inline_site inlined[256];
 	size_t ninlined;	   /* entries in inlined[] */
 	size_t ninlined_total;	   /* all sites found, inlined[] keeps the first ones */
 	double dwarf_walk_seconds; /* the DIE walk for inlined copies */

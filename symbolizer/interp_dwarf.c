@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "dwarf_inline.h"
+#include "probe_regs.h"
 
 /* The debug file when there is one (its DWARF describes the stripped file), else the file. */
 static struct dwarf_file *open_dwarf(const struct symbol_table *t, const char *path, char *used,
@@ -73,9 +74,17 @@ static void fill_args(struct dwarf_file *df, struct probe_point *p)
 		dwarf_die_params(&fn, p->vaddr, &params);
 	p->nargs = pick_args(p->spec->args, have ? &params : NULL, p->args,
 			     sizeof(p->args) / sizeof(p->args[0]));
-	/* DWARF without this function (3.14's lock_dealloc): say so rather than "?" */
-	for (size_t i = 0; df && !have && i < p->nargs; i++)
-		snprintf(p->args[i].where, sizeof(p->args[i].where), "no DIE");
+	/* DWARF without this function (3.14's lock_dealloc): a copy whose signature GCC kept
+	 * (no IPA clone) takes its arguments as the calling convention says, in the order the
+	 * program reads them, as on 3.11 without DWARF */
+	static const char *const abi[] = {"rdi", "rsi", "rdx", "rcx", "r8", "r9"};
+	int clone = strstr(p->symbol, ".isra.") || strstr(p->symbol, ".constprop.");
+	for (size_t i = 0; df && !have && i < p->nargs; i++) {
+		if (clone || i >= sizeof(abi) / sizeof(abi[0]))
+			snprintf(p->args[i].where, sizeof(p->args[i].where), "no DIE");
+		else
+			snprintf(p->args[i].where, sizeof(p->args[i].where), "%s (no DIE)", abi[i]);
+	}
 }
 
 /* Is `name` a function the table probes (an inlined copy inside one is seen through it)? */
@@ -96,6 +105,15 @@ static void record_sites(struct interp_info *in, const struct symbol_table *core
 		const struct inline_site *s = &q->sites[k];
 		int covered = is_probed(in, s->caller);
 		p->ninlined_uncovered += !covered;
+		const char *holder_name = s->caller;
+		struct elf_symbol holder;
+		if (symbol_table_function_at(core, s->entry_pc, &holder) == 0)
+			holder_name = holder.name;
+		const struct inline_spec *how = probe_table_inline(in->table, p->spec->function);
+		int wanted =
+		    !covered && how &&
+		    (!how->within || strncmp(holder_name, how->within, strlen(how->within)) == 0);
+		p->ninlined_wanted += wanted;
 		in->ninlined_total++;
 		if (in->ninlined == sizeof(in->inlined) / sizeof(in->inlined[0]))
 			continue;
@@ -107,8 +125,8 @@ static void record_sites(struct interp_info *in, const struct symbol_table *core
 		    .high = s->high,
 		    .nranges = s->nranges,
 		    .covered = covered,
+		    .wanted = wanted,
 		};
-		struct elf_symbol holder;
 		if (symbol_table_function_at(core, s->entry_pc, &holder) == 0) {
 			snprintf(out->caller, sizeof(out->caller), "%s", holder.name);
 			out->caller_offset = s->entry_pc - holder.vaddr;
@@ -119,6 +137,17 @@ static void record_sites(struct interp_info *in, const struct symbol_table *core
 		out->nargs = pick_args(p->spec->args, &s->params, out->args,
 				       sizeof(out->args) / sizeof(out->args[0]));
 	}
+}
+
+/* Whether every argument the program reads is in a register at the copy's start. */
+static int args_in_registers(const struct interp_inline_site *s)
+{
+	for (size_t i = 0; i < s->nargs; i++) {
+		int32_t offset;
+		if (probe_reg_parse(s->args[i].where, &offset) == PYREG_NONE)
+			return 0;
+	}
+	return 1;
 }
 
 /* Appends a probe point on an inlined copy: where it starts, or with `result` where that
@@ -143,6 +172,15 @@ static int add_inline_point(struct interp_info *in, const struct symbol_table *c
 			return -1;
 		snprintf(p.args[0].name, sizeof(p.args[0].name), "%s", result);
 		p.nargs = 1;
+	} else if (!args_in_registers(s) && how->callable) {
+		/* the copy's own arguments are gone there: the caller still holds the callable */
+		uint64_t caller = s->entry_pc - s->caller_offset;
+		if (dwarf_variable_at(df, caller, how->callable, s->entry_pc, p.args[0].where,
+				      sizeof(p.args[0].where)))
+			return -1;
+		snprintf(p.args[0].name, sizeof(p.args[0].name), "%s", how->callable);
+		p.nargs = 1;
+		p.program = how->via_callable;
 	} else {
 		memcpy(p.args, s->args, sizeof(p.args));
 		p.nargs = s->nargs;
@@ -165,7 +203,7 @@ static void add_inline_points(struct interp_info *in, const struct symbol_table 
 		struct interp_inline_site *s = &in->inlined[k];
 		const struct inline_spec *how =
 		    probe_table_inline(in->table, in->probes[s->probe].spec->function);
-		if (s->covered || !how)
+		if (!s->wanted)
 			continue;
 		size_t before = in->nprobes;
 		if (add_inline_point(in, core, df, s, NULL) ||
@@ -221,9 +259,9 @@ void interp_dwarf_pass(struct interp_info *in, const struct symbol_table *core,
 {
 	struct dwarf_file *df = open_dwarf(core, in->core, in->dwarf_file, sizeof(in->dwarf_file));
 	struct dwarf_file *qdf = queue ? open_dwarf(queue, in->queue_ext, NULL, 0) : NULL;
-	struct inline_query queries[128];
-	size_t first[128];
-	size_t nq = df ? build_queries(in, queries, first, 128) : 0;
+	struct inline_query queries[PYRACE_MAX_PROBES];
+	size_t first[PYRACE_MAX_PROBES];
+	size_t nq = df ? build_queries(in, queries, first, PYRACE_MAX_PROBES) : 0;
 	struct inline_walk_stats stats;
 	if (nq && dwarf_find_inlined(df, queries, nq, &stats) == 0) {
 		in->dwarf_walk_seconds = stats.seconds;

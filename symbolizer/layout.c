@@ -79,6 +79,7 @@ struct table_313_314 {
 	uint32_t entry_size_general, entry_size_unicode;
 	uint32_t pyinterpreters_main_after_head; /* struct pyinterpreters: main follows head */
 	uint32_t str_compact_bit, str_ascii_bit; /* PyASCIIObject.state bits */
+	uint32_t cfunction_self;		 /* PyCFunctionObject.m_self */
 };
 
 static const struct table_313_314 table_313 = {
@@ -101,6 +102,7 @@ static const struct table_313_314 table_313 = {
     .pyinterpreters_main_after_head = 8,
     .str_compact_bit = 5,
     .str_ascii_bit = 6,
+    .cfunction_self = 24,
 };
 
 /* 3.14 differs only where the owner enum gained FRAME_OWNED_BY_INTERPRETER (3) before CSTACK */
@@ -124,6 +126,7 @@ static const struct table_313_314 table_314 = {
     .pyinterpreters_main_after_head = 8,
     .str_compact_bit = 5,
     .str_ascii_bit = 6,
+    .cfunction_self = 24,
 };
 
 static void apply_table(struct interp_info *in, const struct py_debug_offsets *d,
@@ -210,6 +213,7 @@ int layout_from_dwarf(struct interp_info *in, const struct py_debug_offsets *d,
 	    {&t.entry_size_general, "PyDictKeyEntry", NULL, NULL, NULL, 0, 0},
 	    {&t.entry_size_unicode, "PyDictUnicodeEntry", NULL, NULL, NULL, 0, 0},
 	    {&t.pyinterpreters_main_after_head, "pyinterpreters", "main", NULL, "head", 0, 0},
+	    {&t.cfunction_self, "PyCFunctionObject", "m_self", NULL, NULL, 0, 0},
 	};
 	size_t used = 0, nmissing = 0;
 	missing[0] = '\0';
@@ -269,6 +273,7 @@ static void apply_table(struct interp_info *in, const struct py_debug_offsets *d
 	l->dict_used = t->dict_used;
 	l->dictview_dict = t->dictview_dict;
 	l->weakref_object = t->weakref_object;
+	l->cfunction_self = t->cfunction_self;
 
 	c->co_filename = (uint32_t)d->code_filename;
 	c->co_name = (uint32_t)d->code_name;
@@ -310,5 +315,5 @@ static void apply_table(struct interp_info *in, const struct py_debug_offsets *d
 
 	/* the assignments above from d, and from t */
 	in->layout_from_debug_offsets = 32;
-	in->layout_from_table = 18;
+	in->layout_from_table = 19;
 }

@@ -6,6 +6,9 @@
 
 /* enum pyrace_reg of a register name ("rsi"), PYREG_NONE for anything else. */
 int probe_reg_of(const char *where);
+/* The same for a location that may add a constant to the register ("r8+8": *offset = 8) or
+ * carry a note after a space ("rdi (ABI)"). */
+int probe_reg_parse(const char *where, int32_t *offset);
 
 /* Fills regs[] of every found entry point from its args[] (DWARF locations), and flags those
  * where an argument the program reads is not in a register. */

@@ -197,7 +197,7 @@ static const struct probe_spec specs_313t[] = {
     {"queue_get_return", "_queue_SimpleQueue_get_nowait", 1, QUEUE, "SimpleQueue", NULL},
 };
 
-/* 3.14: the same functions by name; `pyrace run` refuses it (interp.c says why). */
+/* 3.14: the same functions by name (docs/interpreters.md §1, §10). */
 static const struct probe_spec specs_314[] = {
     {"insertdict", "insertdict", 0, CORE, "dict writes", "mp key hash value"},
     {"insert_to_emptydict", "insert_to_emptydict", 0, CORE, "dict writes", "mp key hash value"},
@@ -248,6 +248,44 @@ static const struct probe_spec specs_314[] = {
     {"queue_get_return", "_queue_SimpleQueue_get", 1, QUEUE, "SimpleQueue", NULL},
     {"queue_get_entry", "_queue_SimpleQueue_get_nowait", 0, QUEUE, "SimpleQueue", "self"},
     {"queue_get_return", "_queue_SimpleQueue_get_nowait", 1, QUEUE, "SimpleQueue", NULL},
+    /* Lists and sets bound to globals: the functions that fired once per operation in a warm
+     * loop (docs/interpreters.md §11); 3.14 renamed some parameters (_self, aa, self). */
+    {"list_write", "list_append", 0, CORE, "list writes", "self"},
+    /* a warm L.append(x) calls out only when the list must grow: its eval-loop copies */
+    {"list_write", "_PyList_AppendTakeRefListResize", 0, CORE, "list writes", "self"},
+    /* extend, +=, list(L), [*L], sorted(L): the writer and the list read */
+    {"list_extend", "list_extend_lock_held", 0, CORE, "list writes", "self iterable"},
+    {"list_write", "list_insert", 0, CORE, "list writes", "self"},
+    {"list_write", "list_pop", 0, CORE, "list writes", "self"},
+    {"list_write", "list_remove", 0, CORE, "list writes", "self"},
+    {"list_write", "list_clear_impl", 0, CORE, "list writes", "a|self"},
+    {"list_write", "list_ass_subscript", 0, CORE, "list writes", "self|_self"},
+    {"list_write", "list_sort_impl", 0, CORE, "list writes", "self"},
+    {"list_write", "list_reverse", 0, CORE, "list writes", "self"},
+    {"list_read", "list_subscript", 0, CORE, "list reads", "_self|self"},
+    /* L[a:b] and L.copy() */
+    {"list_read", "list_slice_lock_held", 0, CORE, "list reads", "a"},
+    {"list_read", "list_iter", 0, CORE, "list reads", "seq"},
+    {"list_read", "list_contains", 0, CORE, "list reads", "aa|a"},
+    {"list_read", "list_index", 0, CORE, "list reads", "self"},
+    {"list_read", "list_count", 0, CORE, "list reads", "self"},
+    /* tuple(L): its copy in PySequence_Tuple */
+    {"list_read", "PyList_AsTuple", 0, CORE, "list reads", "v"},
+    {"dict_dealloc", "list_dealloc", 0, CORE, "list lifetime", "self|op"},
+    {"set_add", "set_add", 0, CORE, "set writes", "so|self key"},
+    {"set_discard", "set_discard", 0, CORE, "set writes", "so|self key"},
+    {"set_discard", "set_remove", 0, CORE, "set writes", "so|self key"},
+    {"set_pop", "set_pop", 0, CORE, "set writes", "so|self"},
+    {"set_clear", "set_clear_internal", 0, CORE, "set writes", "self|so"},
+    /* S.update(o); set(S) reads S in set_update_local; S.copy() and S | T in
+     * set_merge_lock_held */
+    {"set_update", "set_update_internal", 0, CORE, "set writes", "so other"},
+    {"set_update", "set_update_local", 0, CORE, "set writes", "so other"},
+    {"set_update", "set_merge_lock_held", 0, CORE, "set writes", "so otherset"},
+    /* x in S, x not in S (CONTAINS_OP_SET) */
+    {"set_contains", "_PySet_Contains", 0, CORE, "set reads", "so key"},
+    {"set_iterate", "set_iter", 0, CORE, "set reads", "so|self"},
+    {"dict_dealloc", "set_dealloc", 0, CORE, "set lifetime", "self|so"},
 };
 
 /* Each of these is inlined in one of the two 3.11 builds measured, the other seen there. */
@@ -295,16 +333,34 @@ const struct unseen_op *unseen_ops_for(unsigned major, unsigned minor, size_t *c
 
 static const struct inline_spec inlines_313[] = {
     /* PGO inlined it into method_vectorcall_VARARGS_KEYWORDS: every lock.acquire(...) call */
-    {"lock_PyThread_acquire_lock", "lock_inline_entry", "lock_inline_exit", "result"},
+    {"lock_PyThread_acquire_lock", "lock_inline_entry", "lock_inline_exit", "result", NULL, NULL,
+     NULL},
     /* inlined into _weakref._remove_dead_weakref, WeakValueDictionary's callback */
-    {"_PyDict_DelItemIf", "registry_remove", NULL, NULL},
+    {"_PyDict_DelItemIf", "registry_remove", NULL, NULL, NULL, NULL, NULL},
+};
+
+/* docs/interpreters.md §10 */
+static const struct inline_spec inlines_314[] = {
+    /* PGO inlined it into cfunction_call, where `lock.__exit__(*args)` (Condition.__exit__)
+     * goes; its `self` is optimised out there, the called method object `func` is not */
+    {"lock_PyThread_release_lock", "lock_release", NULL, NULL, "func", "lock_release_bound", NULL},
+    /* PGO inlined it into method_vectorcall_FASTCALL: each D.get() call site's first,
+     * unspecialised execution; its args are the caller's args + 1 */
+    {"dict_get", "dict_get", NULL, NULL, NULL, NULL, NULL},
+    /* inlined into _weakref._remove_dead_weakref, WeakValueDictionary's callback */
+    {"_PyDict_DelItemIf", "registry_remove", NULL, NULL, NULL, NULL, NULL},
+    /* the growth of a warm L.append(x) (CALL_LIST_APPEND) happens in the eval loop's copies */
+    {"_PyList_AppendTakeRefListResize", "list_write", NULL, NULL, NULL, NULL,
+     "_PyEval_EvalFrameDefault"},
+    /* tuple(L) */
+    {"PyList_AsTuple", "list_read", NULL, NULL, NULL, NULL, "PySequence_Tuple"},
 };
 
 /* 3.13t: GCC -O2 inlines these where no other probe sees them */
 static const struct inline_spec inlines_313t[] = {
     /* into dict_ass_sub: every `del D[k]` */
-    {"PyDict_DelItem", "dict_delitem", NULL, NULL},
-    {"_PyDict_DelItemIf", "registry_remove", NULL, NULL},
+    {"PyDict_DelItem", "dict_delitem", NULL, NULL, NULL, NULL, NULL},
+    {"_PyDict_DelItemIf", "registry_remove", NULL, NULL, NULL, NULL, NULL},
 };
 
 static const struct probe_table table_313t = {3,
@@ -319,7 +375,8 @@ static const struct probe_table tables[] = {
     {3, 11, probe_specs, sizeof(probe_specs) / sizeof(probe_specs[0]), 0, NULL, 0},
     {3, 13, specs_313, sizeof(specs_313) / sizeof(specs_313[0]), 1, inlines_313,
      sizeof(inlines_313) / sizeof(inlines_313[0])},
-    {3, 14, specs_314, sizeof(specs_314) / sizeof(specs_314[0]), 1, NULL, 0},
+    {3, 14, specs_314, sizeof(specs_314) / sizeof(specs_314[0]), 1, inlines_314,
+     sizeof(inlines_314) / sizeof(inlines_314[0])},
 };
 
 const struct inline_spec *probe_table_inline(const struct probe_table *t, const char *function)

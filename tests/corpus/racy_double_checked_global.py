@@ -2,6 +2,7 @@
 # expect: __main__.SERVICE
 # expect-3.13: none (LOAD_GLOBAL specialises on its second execution: the only unlocked read seen precedes every write)
 # expect-3.13t: __main__.SERVICE (the free-threaded build does not specialise: every LOAD_GLOBAL reaches the dict lookup)
+# expect-3.14: none (LOAD_GLOBAL specialises on its second execution, as on 3.13: the only unlocked read seen precedes every write)
 
 # Like racy_double_checked_dict.py: the first check reads SERVICE outside LOCK, so nothing orders
 # it with the rebinding another thread does under LOCK. (LOAD_GLOBAL reads are seen while the

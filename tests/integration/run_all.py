@@ -283,8 +283,9 @@ def interpreter_minor(interpreter):
 
 def parse_expect(program, interpreter=None):
     """The set of variables a program's `# expect:` header lines name (empty for `none`).
-    `# expect-3.13:` lines replace them under that version: what it cannot show, with why;
-    `# expect-3.13t:` lines under the free-threaded build, which otherwise takes 3.13's."""
+    `# expect-X.Y:` lines (3.13, 3.14, ...) replace them under that version: what it cannot
+    show, with why in parentheses; `# expect-3.13t:` lines under the free-threaded build, which
+    otherwise takes 3.13's."""
     expected = set()
     saw_none = False
     saw_any = False
@@ -298,7 +299,9 @@ def parse_expect(program, interpreter=None):
         if not body.startswith(tag):
             continue
         value = body[len(tag):].strip()
-        if tag != "expect:" and "(" in value:
+        if tag != "expect:":
+            if "(" not in value or not value.endswith(")"):
+                raise CaseFailure(["%s: '# %s' without its reason in parentheses" % (program, tag)])
             value = value[:value.index("(")].strip()  # the reason, in parentheses
         saw_any = True
         if value == "none":
@@ -801,10 +804,29 @@ def case_doctor():
 # paths, in well under a second); PYRACE_BUILD_INTERPRETERS=1 builds them first (minutes).
 NEW_VERSIONS = {
     "trixie": {"minor": "3.13", "insertdict": "insertdict.lto_priv.0", "mp": "mp=rsi",
-               "clones": ["_Py_Finalize.constprop.0", "pop_lock_held.lto_priv.0"]},
+               "clones": ["_Py_Finalize.constprop.0", "pop_lock_held.lto_priv.0"],
+               # §8: lock.acquire() inlined into method calls, probed where it starts and ends
+               "inlined": [("lock_PyThread_acquire_lock.lto_priv.0",
+                            "method_vectorcall_VARARGS_KEYWORDS.lto_priv.0+448 ")],
+               "inline_rows": [("method_vectorcall_VARARGS_KEYWORDS.lto_priv.0+448", "self=r12",
+                                "ok (inlined entry)"),
+                               ("method_vectorcall_VARARGS_KEYWORDS.lto_priv.0+623", "result=r15",
+                                "ok (inlined exit)"),
+                               ("_weakref__remove_dead_weakref.lto_priv.0+55", "op=rbp",
+                                "ok (inlined entry)")]},
     "sid": {"minor": "3.14", "insertdict": "insertdict.isra.0", "mp": "mp=rdi",
             "clones": ["dict_dict_merge.constprop.0.isra.0", "dict_dict_merge.constprop.1.isra.0",
-                       "pop_lock_held.constprop.0"]},
+                       "pop_lock_held.constprop.0"],
+            # §10: lock.release() inlined into cfunction_call (its lock through the called
+            # method object), dict.get() into method_vectorcall_FASTCALL
+            "inlined": [("lock_PyThread_release_lock.lto_priv.0", "cfunction_call.lto_priv.0+1042 "),
+                        ("dict_get.lto_priv.0", "method_vectorcall_FASTCALL.lto_priv.0+129 ")],
+            "inline_rows": [("cfunction_call.lto_priv.0+1042", "func=rdi",
+                             "ok (inlined entry, func's self)"),
+                            ("method_vectorcall_FASTCALL.lto_priv.0+129", "self=r9 args=r8+8",
+                             "ok (inlined entry)"),
+                            ("_weakref__remove_dead_weakref.lto_priv.0+60", "op=rbx key=r12",
+                             "ok (inlined entry)")]},
 }
 INTERP_CACHE = os.environ.get("PYRACE_INTERP_CACHE", "/var/cache/pyrace-interpreters")
 
@@ -843,9 +865,7 @@ def case_doctor_new_versions():
             problems.append("%s: setup.sh says version %s" % (python, version))
         result = run([PYRACE, "doctor", "--python", python])
         out = result.stdout
-        traced = suite == "trixie"  # pyrace run traces 3.13; 3.14 is still refused
-        problems += ["%s: %s" % (python, p)
-                     for p in expect_status(result, EXIT_OK if traced else EXIT_SETUP)]
+        problems += ["%s: %s" % (python, p) for p in expect_status(result, EXIT_OK)]
         if "version     %s " % version not in out:
             problems.append("%s: version %s not shown" % (python, version))
         if "flavour     release (_Py_DebugOffsets: version 0x" not in out:
@@ -863,45 +883,27 @@ def case_doctor_new_versions():
             debug = run([PYRACE, "doctor", "--python", debug_build])
             if "flavour     Py_DEBUG" not in debug.stdout or "debug build (Py_DEBUG)" not in debug.stdout:
                 problems.append("%s: not shown as a Py_DEBUG build" % debug_build)
-        if traced:
-            row = doctor_row(out, "lock_PyThread_acquire_lock.lto_priv.0")
+        for function, where in want["inlined"]:
+            row = doctor_row(out, function)
             inl = row.split("inlined x")[-1].split()[0] if "inlined x" in row else "0"
             if not inl.isdigit() or int(inl) < 1 or "(probed)" not in row:
-                problems.append("%s: lock acquire not shown inlined xN>=1, probed: %r" % (python, row))
-            if "inlined in method_vectorcall_VARARGS_KEYWORDS.lto_priv.0+448 " not in out:
-                problems.append("%s: the inlined acquire at method_vectorcall_VARARGS_KEYWORDS+448 "
-                                "is not shown" % python)
-            for symbol, status in (("method_vectorcall_VARARGS_KEYWORDS.lto_priv.0+448", "entry"),
-                                   ("method_vectorcall_VARARGS_KEYWORDS.lto_priv.0+623", "exit")):
-                if not any(symbol in l.split() and l.rstrip().endswith("ok (inlined %s)" % status)
-                           for l in out.splitlines()):
-                    problems.append("%s: no probe row on the inlined acquire's %s" % (python, status))
-            if "pyrace run: can trace this interpreter" not in out:
-                problems.append("%s: the verdict line does not say it can be traced" % python)
-            chroot_dir = python[:python.index("/usr/bin/")]
-            inside = python[len(chroot_dir):]
-            result = run([PYRACE, "run", "--", "chroot", chroot_dir, inside, "-c", "print('ran traced')"])
-            problems += ["run in the chroot: %s" % p for p in expect_status(result, EXIT_OK)]
-            if "ran traced" not in result.stdout or "no races found" not in result.stderr:
-                problems.append("the chroot's interpreter was not traced")
-            continue
-        refusal = ("%s: CPython %s is not supported yet (supported: 3.11, 3.13; 3.14 lacks probes on "
-                   "the inlined lock release and dict.get copies, and a run of the corpus)" % (python, version))
-        if "pyrace run: cannot trace this interpreter: " + refusal not in out:
-            problems.append("%s: the verdict line does not give the refusal" % python)
-        if "missing: a tested probe set for CPython 3.14" not in out:
-            problems.append("%s: what is missing is not said" % python)
-        # pyrace run keeps refusing with one line: directly, and inside the chroot
+                problems.append("%s: %s not shown inlined xN>=1, probed: %r" % (python, function, row))
+            if "inlined in " + where not in out:
+                problems.append("%s: the inlined copy of %s at %s is not shown" % (python, function, where))
+        for symbol, args, status in want["inline_rows"]:
+            if not any(symbol in l.split() and args in l and l.rstrip().endswith(status)
+                       for l in out.splitlines()):
+                problems.append("%s: no probe row %s %s ... %s" % (python, symbol, args, status))
+        if "pyrace run: can trace this interpreter" not in out:
+            problems.append("%s: the verdict line does not say it can be traced" % python)
+        if "missing:" in out:
+            problems.append("%s: the doctor says something is missing" % python)
         chroot_dir = python[:python.index("/usr/bin/")]
         inside = python[len(chroot_dir):]
-        for cmd in ([python, "-c", "pass"], ["chroot", chroot_dir, inside, "-c", "print('ran untraced')"]):
-            result = run([PYRACE, "run", "--"] + cmd)
-            problems += ["%s: %s" % (" ".join(cmd), p) for p in expect_status(result, EXIT_SETUP)]
-            first = result.stderr.splitlines()[0] if result.stderr else ""
-            if first != "pyrace: %s; running it untraced" % refusal:
-                problems.append("%s: refusal line is %r" % (" ".join(cmd), first))
-            if cmd[0] == "chroot" and "ran untraced" not in result.stdout:
-                problems.append("the chroot's interpreter did not run")
+        result = run([PYRACE, "run", "--", "chroot", chroot_dir, inside, "-c", "print('ran traced')"])
+        problems += ["%s: run in the chroot: %s" % (python, p) for p in expect_status(result, EXIT_OK)]
+        if "ran traced" not in result.stdout or "no races found" not in result.stderr:
+            problems.append("%s: the chroot's interpreter was not traced" % python)
     if problems:
         raise CaseFailure(problems + (describe(result) if result else []))
 
@@ -921,7 +923,7 @@ def case_doctor_free_threaded():
     problems = expect_status(result, EXIT_OK)
     if "flavour     free-threaded (_Py_DebugOffsets: version 0x030d" not in out:
         problems.append("the free-threaded flavour from _Py_DebugOffsets is not shown")
-    if "layout      32 offsets from _Py_DebugOffsets, 18 from DWARF" not in out:
+    if "layout      32 offsets from _Py_DebugOffsets, 19 from DWARF" not in out:
         problems.append("the layout is not said to come from _Py_DebugOffsets and DWARF")
     if "_queue.cpython-313t-x86_64-linux-gnu.so" not in out:
         problems.append("the 3.13t _queue extension was not found")
@@ -949,7 +951,7 @@ def case_doctor_free_threaded():
     finish(result, problems)
 
 
-ATTACH_313_PROGRAM = """\
+ATTACH_PROGRAM = """\
 import threading, time
 CACHE = {}
 def worker(n):
@@ -977,6 +979,14 @@ def case_attach_313():
     attach_in_chroot(python, "attach_313")
 
 
+def case_attach_314():
+    """The same on sid's 3.14, when built."""
+    python = os.path.join(INTERP_CACHE, "sid", "usr", "bin", "python3.14")
+    if not os.path.exists(os.path.join(INTERP_CACHE, "sid.stamp")) or not os.access(python, os.X_OK):
+        return
+    attach_in_chroot(python, "attach_314")
+
+
 def case_attach_313t():
     """The same on the free-threaded 3.13t (setup.sh's trixie-ft), when built."""
     python = free_threaded_interpreter()
@@ -991,7 +1001,7 @@ def attach_in_chroot(python, name):
     os.makedirs(os.path.dirname(inside), exist_ok=True)
     for path in (program, inside):  # the report is checked against the host's copy
         with open(path, "w") as f:
-            f.write(ATTACH_313_PROGRAM)
+            f.write(ATTACH_PROGRAM)
     report = os.path.join(ROOT, WORK_DIR, name + ".json")
     target = subprocess.Popen(["chroot", root, python[len(root):], program])
     try:
@@ -1002,9 +1012,10 @@ def attach_in_chroot(python, name):
             target.kill()
         target.wait()
     problems = expect_status(result, EXIT_RACES)
-    if not re.search(r"attached to \d+ \(.*%s, CPython 3\.13\.\d+\): [1-9]\d* modules"
-                     % re.escape(os.path.basename(python)), result.stderr):
-        problems.append("the attach line does not name 3.13 and its modules")
+    minor = interpreter_minor(python).rstrip("t")
+    if not re.search(r"attached to \d+ \(.*%s, CPython %s\.\d+\): [1-9]\d* modules"
+                     % (re.escape(os.path.basename(python)), re.escape(minor)), result.stderr):
+        problems.append("the attach line does not name %s and its modules" % minor)
     if not problems:
         got, report_problems = check_report(report, os.path.relpath(program, ROOT))
         problems += report_problems
@@ -1567,6 +1578,7 @@ CLI_CASES = [
     ("cli: --redact-keys hides keys in every output, ids unchanged, files 0600", case_redact_keys),
     ("cli: doctor on both interpreters, without debug info, and on the 3.13/3.14 chroots", case_doctor),
     ("cli: attach to 3.13 in its chroot (when built)", case_attach_313),
+    ("cli: attach to 3.14 in its chroot (when built)", case_attach_314),
     ("cli: attach to the free-threaded 3.13t in its chroot (when built)", case_attach_313t),
     ("cli: doctor and run on the free-threaded 3.13t in its chroot (when built)",
      case_doctor_free_threaded),
@@ -1629,14 +1641,15 @@ def interpreters(selected):
         resolved = resolve_interpreter(on_path)
         if os.path.realpath(resolved) != os.path.realpath(SYSTEM_PYTHON):
             result.append(resolved)
-    # Debian trixie's 3.13 (tests/interpreters/setup.sh), when its chroot is built; with
-    # PYRACE_BUILD_INTERPRETERS=1 it is built first (27 s and 473 MB here)
-    trixie = os.path.join(INTERP_CACHE, "trixie", "usr", "bin", "python3.13")
-    stamp = os.path.join(INTERP_CACHE, "trixie.stamp")
-    if not os.path.exists(stamp) and os.environ.get("PYRACE_BUILD_INTERPRETERS") == "1":
-        run(["tests/interpreters/setup.sh", "--only", "trixie"], timeout=1800)
-    if os.path.exists(stamp) and os.access(trixie, os.X_OK):
-        result.append(trixie)
+    # Debian trixie's 3.13 and sid's 3.14 (tests/interpreters/setup.sh), when their chroots are
+    # built; with PYRACE_BUILD_INTERPRETERS=1 they are built first (27 s and 473 MB for trixie)
+    for suite, minor in (("trixie", "3.13"), ("sid", "3.14")):
+        python = os.path.join(INTERP_CACHE, suite, "usr", "bin", "python" + minor)
+        stamp = os.path.join(INTERP_CACHE, suite + ".stamp")
+        if not os.path.exists(stamp) and os.environ.get("PYRACE_BUILD_INTERPRETERS") == "1":
+            run(["tests/interpreters/setup.sh", "--only", suite], timeout=1800)
+        if os.path.exists(stamp) and os.access(python, os.X_OK):
+            result.append(python)
     # the free-threaded 3.13t built from trixie's sources (about 4 minutes, once)
     free_threaded = free_threaded_interpreter()
     if free_threaded:

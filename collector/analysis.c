@@ -36,6 +36,7 @@ struct analysis {
 	/* TREC_PROCESS records, by number - 1 (a number never seen is an empty entry) */
 	struct analysis_process *procs;
 	size_t nprocs;
+	struct trace_decoder decoder; /* format 2: threads, keys and stacks by id */
 };
 
 static void *own(struct analysis *a, void *p)
@@ -188,6 +189,12 @@ static void feed_event(struct analysis *a, struct trace_buf *b)
 	if (e.nframes > room)
 		e.nframes = (uint8_t)room;
 	hb_event(&a->hb, &e);
+}
+
+static uint32_t intern_stack(void *ctx, const struct pyrace_frame *frames, size_t n, int truncated)
+{
+	struct analysis *a = ctx;
+	return code_table_intern_stack(&a->code, frames, n, truncated);
 }
 
 /* ---- turning detector state into the report ---- */
@@ -650,13 +657,29 @@ struct analysis *analysis_of_trace_mode(const char *path, int predict, char *why
 	}
 	code_table_init(&a->code);
 	hb_init(&a->hb, &a->code);
+	if (trace_decoder_init(&a->decoder, intern_stack, a)) {
+		trace_reader_close(reader);
+		analysis_free(a);
+		snprintf(why, whylen, "out of memory");
+		return NULL;
+	}
 	hb_set_predict(&a->hb, predict);
 	a->stats.exit_status = -1;
 	uint32_t type;
 	struct trace_buf payload;
 	int rc, saw_stats = 0, saw_target = 0;
+	struct trace_event ev;
 	while ((rc = trace_reader_next(reader, &type, &payload, warning, warnlen)) == 1) {
 		switch (type) {
+		case TREC_EV:
+			if (trace_decode_event(&a->decoder, payload.data, payload.len, &ev) == 0)
+				hb_feed(&a->hb, &ev);
+			break;
+		case TREC_THREAD:
+		case TREC_KEY:
+		case TREC_STACK:
+			trace_decode_definition(&a->decoder, type, payload.data, payload.len);
+			break;
 		case TREC_TARGET:
 			read_target(a, &payload);
 			hb_set_main_pid(&a->hb, a->pid);
@@ -714,6 +737,7 @@ void analysis_free(struct analysis *a)
 		return;
 	hb_free(&a->hb);
 	code_table_free(&a->code);
+	trace_decoder_free(&a->decoder);
 	for (size_t i = 0; i < a->nowned; i++)
 		free(a->owned[i]);
 	free(a->owned);

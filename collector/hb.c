@@ -100,9 +100,9 @@ void hb_set_main_pid(struct hb *h, uint32_t pid)
 	h->main_pid = pid;
 }
 
-static char *text_of(const struct pyrace_event *e)
+static char *text_of(const struct trace_event *e)
 {
-	size_t n = e->key_len < PYRACE_KEY_MAX ? e->key_len : PYRACE_KEY_MAX;
+	size_t n = e->key_len;
 	char *s = malloc(n + 1);
 	if (s) {
 		memcpy(s, e->key, n);
@@ -123,7 +123,7 @@ static int is_runtime_module(const char *name)
 
 /* Threads are told apart by process too: a tid names another thread once its process is gone, and
  * a forked child's main thread is not its parent's. */
-static uint32_t new_thread(struct hb *h, const struct pyrace_event *e)
+static uint32_t new_thread(struct hb *h, const struct trace_event *e)
 {
 	if (grow_array((void **)&h->threads, &h->threads_cap, h->nthreads + 1, sizeof(*h->threads),
 		       &h->out_of_memory))
@@ -146,13 +146,13 @@ static uint32_t new_thread(struct hb *h, const struct pyrace_event *e)
 	return idx;
 }
 
-static uint32_t thread_of(struct hb *h, const struct pyrace_event *e)
+static uint32_t thread_of(struct hb *h, const struct trace_event *e)
 {
 	uint64_t *slot = u64map_get(&h->thread_by_tid, e->tid, e->process);
 	return slot ? (uint32_t)(*slot - 1) : new_thread(h, e);
 }
 
-static void note_sync(struct hb *h, uint32_t t, const struct pyrace_event *e, uint8_t kind,
+static void note_sync(struct hb *h, uint32_t t, const struct trace_event *e, uint8_t kind,
 		      uint64_t obj)
 {
 	struct hb_sync_history *r = &h->threads[t].recent;
@@ -195,13 +195,20 @@ static void join_strong(struct hb *h, uint32_t t, const struct vclock *src)
 		wcp_join_strong(&h->wcp, t, src);
 }
 
+/* The code object of the innermost frame of an event, NULL when it has none or it is unknown. */
+static const struct code_entry *innermost_code(const struct hb *h, const struct trace_event *e)
+{
+	const struct stack_entry *s = e->nframes ? code_table_stack(h->code, e->stack) : NULL;
+	return s && s->nframes ? code_table_get(h->code, h->code->frames[s->offset].code) : NULL;
+}
+
 /* Locks of the threading machinery (Condition, Event, Semaphore, Barrier, queue.Queue,
  * futures) guard state pyrace does not watch: their sections always order. */
-static int machinery_acquire(const struct hb *h, const struct pyrace_event *e)
+static int machinery_acquire(const struct hb *h, const struct trace_event *e)
 {
 	static const char *const files[] = {"/threading.py", "/queue.py", "/concurrent/futures/",
 					    "/multiprocessing/", "/asyncio/"};
-	const struct code_entry *c = e->nframes ? code_table_get(h->code, e->frames[0].code) : NULL;
+	const struct code_entry *c = innermost_code(h, e);
 	if (!c)
 		return 1; /* no Python caller: a C-level user, treated as machinery */
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
@@ -364,9 +371,9 @@ size_t hb_lockset(const struct hb *h, uint32_t lockset, const uint32_t **locks)
 }
 
 /* Qualified name of the innermost frame of an event, or "" when it has none. */
-static const char *innermost_function(const struct hb *h, const struct pyrace_event *e)
+static const char *innermost_function(const struct hb *h, const struct trace_event *e)
 {
-	const struct code_entry *c = e->nframes ? code_table_get(h->code, e->frames[0].code) : NULL;
+	const struct code_entry *c = innermost_code(h, e);
 	return c ? c->qualname : "";
 }
 
@@ -387,7 +394,7 @@ static void forget_lock(struct hb *h, uint64_t addr)
 
 /* The clock of one key of a weak-value registry; each lifetime of a registry dict is a registry
  * of its own, so a dict reborn at the same address shares nothing with the dead one. */
-static uint64_t *registry_slot(struct hb *h, const struct pyrace_event *e, int create)
+static uint64_t *registry_slot(struct hb *h, const struct trace_event *e, int create)
 {
 	uint64_t *reg = create ? u64map_put(&h->registry_by_dict, e->obj, 0, NULL)
 			       : u64map_get(&h->registry_by_dict, e->obj, 0);
@@ -402,7 +409,7 @@ static uint64_t *registry_slot(struct hb *h, const struct pyrace_event *e, int c
 
 /* The value of a registry entry died (its last user let go of it), then the entry went: whoever
  * stores that key again found it gone, so comes after everything the last user did. */
-static void on_registry_remove(struct hb *h, const struct pyrace_event *e, uint32_t t)
+static void on_registry_remove(struct hb *h, const struct trace_event *e, uint32_t t)
 {
 	struct hb_thread *th = &h->threads[t];
 	uint64_t *slot = registry_slot(h, e, 1);
@@ -419,7 +426,7 @@ static void on_registry_remove(struct hb *h, const struct pyrace_event *e, uint3
 	tick(h, t);
 }
 
-static void on_registry_insert(struct hb *h, const struct pyrace_event *e, uint32_t t)
+static void on_registry_insert(struct hb *h, const struct trace_event *e, uint32_t t)
 {
 	uint64_t *slot = registry_slot(h, e, 0);
 	if (slot && *slot)
@@ -432,7 +439,7 @@ static void on_registry_insert(struct hb *h, const struct pyrace_event *e, uint3
 
 /* 3.13+: a thread ends by leaving its ThreadHandle, and a join that saw it end acquires that
  * handle. Modelled as 3.11's sentinel lock, released once by the ending thread. */
-static void on_thread_handle(struct hb *h, const struct pyrace_event *e, uint32_t t)
+static void on_thread_handle(struct hb *h, const struct trace_event *e, uint32_t t)
 {
 	struct hb_lock *l = lock_of(h, e->obj | HB_HANDLE_TAG);
 	if (!l)
@@ -451,7 +458,7 @@ static void on_thread_handle(struct hb *h, const struct pyrace_event *e, uint32_
 	lockorder_acquire(&h->order, t, epoch_of(h, t), lock, 0, NULL, NULL, 0, 0);
 }
 
-static void on_sync(struct hb *h, const struct pyrace_event *e, uint32_t t)
+static void on_sync(struct hb *h, const struct trace_event *e, uint32_t t)
 {
 	struct hb_thread *th = &h->threads[t];
 	switch (e->op) {
@@ -482,8 +489,7 @@ static void on_sync(struct hb *h, const struct pyrace_event *e, uint32_t t)
 			return;
 		}
 		note_sync(h, t, e, HB_SYNC_ACQUIRE, lock);
-		uint32_t stack =
-		    code_table_intern_stack(h->code, e->frames, e->nframes, e->truncated);
+		uint32_t stack = e->stack;
 		lockorder_acquire(&h->order, t, epoch_of(h, t), lock, stack, th->held,
 				  th->held_stacks, th->nheld, intern_lockset(h, t));
 		push_held(h, t, lock, stack);
@@ -494,8 +500,7 @@ static void on_sync(struct hb *h, const struct pyrace_event *e, uint32_t t)
 		forget_lock(h, e->obj);
 		struct hb_lock *l = lock_of(h, e->obj);
 		if (l && e->nframes)
-			l->created =
-			    code_table_intern_stack(h->code, e->frames, e->nframes, e->truncated);
+			l->created = e->stack;
 		return;
 	}
 	case PYSYNC_LOCK_FREED:
@@ -540,10 +545,7 @@ static void on_sync(struct hb *h, const struct pyrace_event *e, uint32_t t)
 		lockorder_spawn(&h->order, t, epoch_of(h, t), e->obj);
 		{
 			/* where the thread was started, for the report */
-			uint32_t stack = e->nframes
-					     ? code_table_intern_stack(h->code, e->frames,
-								       e->nframes, e->truncated)
-					     : UINT32_MAX;
+			uint32_t stack = e->nframes ? e->stack : UINT32_MAX;
 			uint64_t *site = u64map_put(&h->spawn_site, e->obj, 0, NULL);
 			if (site)
 				*site = ((uint64_t)(t + 1) << 32) |
@@ -606,7 +608,7 @@ static void on_sync(struct hb *h, const struct pyrace_event *e, uint32_t t)
 }
 
 /* A new thread starts with everything its parent did before starting it. */
-static void on_thread_begin(struct hb *h, const struct pyrace_event *e)
+static void on_thread_begin(struct hb *h, const struct trace_event *e)
 {
 	uint32_t t = new_thread(h, e);
 	if (t == UINT32_MAX)
@@ -637,7 +639,7 @@ static struct hb_var *var_of(struct hb *h, uint64_t addr)
 	return slot ? &h->vars[*slot - 1] : NULL;
 }
 
-static char *nested_name(const char *parent, const struct pyrace_event *e)
+static char *nested_name(const char *parent, const struct trace_event *e)
 {
 	char *key = text_of(e);
 	char *out = NULL;
@@ -653,7 +655,7 @@ static char *nested_name(const char *parent, const struct pyrace_event *e)
 	return n < 0 ? NULL : out;
 }
 
-static void on_watch(struct hb *h, const struct pyrace_event *e)
+static void on_watch(struct hb *h, const struct trace_event *e)
 {
 	if (grow_array((void **)&h->vars, &h->vars_cap, h->nvars + 1, sizeof(*h->vars),
 		       &h->out_of_memory))
@@ -703,13 +705,13 @@ static void on_watch(struct hb *h, const struct pyrace_event *e)
 	*slot = ++h->nvars;
 }
 
-static void on_unwatch(struct hb *h, const struct pyrace_event *e)
+static void on_unwatch(struct hb *h, const struct trace_event *e)
 {
 	u64map_remove(&h->var_by_addr, e->obj, 0);
 	u64map_remove(&h->registry_by_dict, e->obj, 0);
 }
 
-static uint32_t shadow_of(struct hb *h, uint32_t var, const struct pyrace_event *e)
+static uint32_t shadow_of(struct hb *h, uint32_t var, const struct trace_event *e)
 {
 	uint64_t a = ((uint64_t)var << 8) | e->key_kind;
 	int created;
@@ -888,7 +890,7 @@ static void check_whole_reads(struct hb *h, uint32_t var, uint32_t shadow,
 }
 
 /* The object stored by a write is now known by that variable's name. */
-static void remember_binding(struct hb *h, uint32_t var, const struct pyrace_event *e)
+static void remember_binding(struct hb *h, uint32_t var, const struct trace_event *e)
 {
 	uint32_t si = shadow_of(h, var, e);
 	uint64_t *slot = si == UINT32_MAX ? NULL : u64map_put(&h->binding_by_obj, e->aux, 0, NULL);
@@ -958,7 +960,7 @@ static uint32_t test_of_access(struct hb *h, uint32_t stack)
 	return hb_test_frame(h, stack) >= 0 ? stack : h->main_test_stack;
 }
 
-static void on_access(struct hb *h, const struct pyrace_event *e, uint32_t t)
+static void on_access(struct hb *h, const struct trace_event *e, uint32_t t)
 {
 	struct hb_var *v = var_of(h, e->obj);
 	if (!v)
@@ -971,9 +973,7 @@ static void on_access(struct hb *h, const struct pyrace_event *e, uint32_t t)
 			remember_binding(h, var, e);
 		return;
 	}
-	uint32_t stack = code_table_intern_stack(h->code, e->frames, e->nframes, e->truncated);
-	if (stack == UINT32_MAX)
-		return;
+	uint32_t stack = e->stack;
 	note_name_stack(h, t, stack);
 	note_main_test(h, t, stack);
 	struct hb_access a = {.thread = t,
@@ -1007,13 +1007,12 @@ static void on_access(struct hb *h, const struct pyrace_event *e, uint32_t t)
 		}
 		return;
 	}
-	struct pyrace_event element;
+	struct trace_event element;
 	if (v->kind == HB_VAR_GLOBAL_SET && e->key_kind == PYKEY_STR) {
 		/* set.add and `in` are probed before the set hashes the element, and a str made
 		 * just before (f"user-{n}") has no hash yet: an element is known by its text */
-		memcpy(&element, e, PYRACE_EVENT_HEADER_SIZE);
-		size_t n = e->key_len < PYRACE_KEY_MAX ? e->key_len : PYRACE_KEY_MAX;
-		element.key_id = fnv(0xcbf29ce484222325ull, e->key, n);
+		element = *e;
+		element.key_id = fnv(0xcbf29ce484222325ull, e->key, e->key_len);
 		e = &element;
 	}
 	uint32_t si = shadow_of(h, var, e);
@@ -1043,6 +1042,18 @@ static void on_access(struct hb *h, const struct pyrace_event *e, uint32_t t)
 
 void hb_event(struct hb *h, const struct pyrace_event *e)
 {
+	uint32_t stack = code_table_intern_stack(h->code, e->frames, e->nframes, e->truncated);
+	if (stack == UINT32_MAX) {
+		h->out_of_memory = 1;
+		return;
+	}
+	struct trace_event in;
+	trace_event_from_v1(e, stack, &in);
+	hb_feed(h, &in);
+}
+
+void hb_feed(struct hb *h, const struct trace_event *e)
+{
 	h->events++;
 	if (e->truncated)
 		h->truncated_stacks++;
@@ -1062,12 +1073,8 @@ void hb_event(struct hb *h, const struct pyrace_event *e)
 			uint32_t t = thread_of(h, e);
 			if (t == UINT32_MAX)
 				return;
-			if (e->nframes && e->tid == h->threads[t].pid) {
-				uint32_t stack = code_table_intern_stack(h->code, e->frames,
-									 e->nframes, e->truncated);
-				if (stack != UINT32_MAX)
-					note_main_test(h, t, stack);
-			}
+			if (e->nframes && e->tid == h->threads[t].pid)
+				note_main_test(h, t, e->stack);
 			on_sync(h, e, t);
 		}
 		return;

@@ -9,6 +9,7 @@
 #include "wcp.h"
 #include "events.h"
 #include "lockorder.h"
+#include "trace_codec.h"
 #include "u64map.h"
 #include "vclock.h"
 
@@ -181,7 +182,9 @@ void hb_free(struct hb *h);
 void hb_set_main_pid(struct hb *h, uint32_t pid);
 /* --predict: order by weak causal precedence instead of happens-before (see wcp.h). */
 void hb_set_predict(struct hb *h, int on);
-/* Feeds one event in trace order. */
+/* Feeds one event in trace order; its stack is one of h->code's. */
+void hb_feed(struct hb *h, const struct trace_event *e);
+/* The same for an event as the kernel gives it (its stack interned here). */
 void hb_event(struct hb *h, const struct pyrace_event *e);
 
 /* Whether an operation writes (iteration and copy read every key; everything else but a plain

@@ -191,6 +191,38 @@ static void feed_event(struct analysis *a, struct trace_buf *b)
 	hb_event(&a->hb, &e);
 }
 
+/* Events decoded but not yet analysed: hb_prefetch brings in what they will touch while the
+ * events before them are analysed. Any other record empties it first, so that hb and the code
+ * table see records in trace order, and ids the window's events refer to stay defined. */
+#define WINDOW 48
+#define STAGE  16 /* events between the stages of hb_prefetch */
+
+struct window {
+	struct trace_event ev[WINDOW];
+	size_t first, n;
+};
+
+static void window_push(struct analysis *a, struct window *w, const struct trace_event *e)
+{
+	if (w->n == WINDOW) {
+		hb_feed(&a->hb, &w->ev[w->first]);
+		w->first = (w->first + 1) % WINDOW;
+		w->n--;
+	}
+	size_t last = (w->first + w->n) % WINDOW;
+	w->ev[last] = *e;
+	w->n++;
+	for (int stage = 0; stage < 3 && (size_t)stage * STAGE < w->n; stage++)
+		hb_prefetch(&a->hb, &w->ev[(last + WINDOW - (size_t)stage * STAGE) % WINDOW],
+			    stage);
+}
+
+static void window_drain(struct analysis *a, struct window *w)
+{
+	for (; w->n; w->n--, w->first = (w->first + 1) % WINDOW)
+		hb_feed(&a->hb, &w->ev[w->first]);
+}
+
 static uint32_t intern_stack(void *ctx, const struct pyrace_frame *frames, size_t n, int truncated)
 {
 	struct analysis *a = ctx;
@@ -669,12 +701,16 @@ struct analysis *analysis_of_trace_mode(const char *path, int predict, char *why
 	struct trace_buf payload;
 	int rc, saw_stats = 0, saw_target = 0;
 	struct trace_event ev;
+	struct window window = {.n = 0};
+	struct window *w = &window;
 	while ((rc = trace_reader_next(reader, &type, &payload, warning, warnlen)) == 1) {
-		switch (type) {
-		case TREC_EV:
+		if (type == TREC_EV) {
 			if (trace_decode_event(&a->decoder, payload.data, payload.len, &ev) == 0)
-				hb_feed(&a->hb, &ev);
-			break;
+				window_push(a, w, &ev);
+			continue;
+		}
+		window_drain(a, w);
+		switch (type) {
 		case TREC_THREAD:
 		case TREC_KEY:
 		case TREC_STACK:
@@ -708,6 +744,7 @@ struct analysis *analysis_of_trace_mode(const char *path, int predict, char *why
 			break; /* a newer writer's record: skip it */
 		}
 	}
+	window_drain(a, w);
 	trace_reader_close(reader);
 	if (!saw_target) {
 		snprintf(why, whylen, "%s: %s", path,

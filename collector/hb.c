@@ -39,7 +39,6 @@ void hb_init(struct hb *h, struct code_table *code)
 	u64map_init(&h->channel_clock);
 	u64map_init(&h->channel_pending);
 	u64map_init(&h->registry_by_dict);
-	u64map_init(&h->test_frame_by_stack);
 	u64map_init(&h->spawn_site);
 	h->main_test_stack = UINT32_MAX;
 	u64map_init(&h->registry_clock);
@@ -78,12 +77,13 @@ void hb_free(struct hb *h)
 	free(h->vcs);
 	free(h->lockset_items);
 	free(h->races);
+	free(h->test_frame);
 	u64map_free(&h->next_ordinal);
-	struct u64map *maps[] = {&h->thread_by_tid,	  &h->lock_by_addr,	&h->var_by_addr,
-				 &h->shadow_by_key,	  &h->binding_by_obj,	&h->spawn_clock,
-				 &h->channel_clock,	  &h->channel_pending,	&h->lockset_by_hash,
-				 &h->race_by_hash,	  &h->registry_by_dict, &h->registry_clock,
-				 &h->test_frame_by_stack, &h->spawn_site};
+	struct u64map *maps[] = {&h->thread_by_tid, &h->lock_by_addr,	  &h->var_by_addr,
+				 &h->shadow_by_key, &h->binding_by_obj,	  &h->spawn_clock,
+				 &h->channel_clock, &h->channel_pending,  &h->lockset_by_hash,
+				 &h->race_by_hash,  &h->registry_by_dict, &h->registry_clock,
+				 &h->spawn_site};
 	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
 		u64map_free(maps[i]);
 	lockorder_free(&h->order);
@@ -132,6 +132,7 @@ static uint32_t new_thread(struct hb *h, const struct trace_event *e)
 	if (!given)
 		return UINT32_MAX;
 	uint32_t idx = (uint32_t)h->nthreads++;
+	h->thread_generation++;
 	struct hb_thread *t = &h->threads[idx];
 	memset(t, 0, sizeof(*t));
 	t->tid = e->tid;
@@ -148,8 +149,14 @@ static uint32_t new_thread(struct hb *h, const struct trace_event *e)
 
 static uint32_t thread_of(struct hb *h, const struct trace_event *e)
 {
+	uint64_t memo = e->thread_memo ? *e->thread_memo : 0;
+	if (memo && memo >> 32 == h->thread_generation)
+		return (uint32_t)memo - 1;
 	uint64_t *slot = u64map_get(&h->thread_by_tid, e->tid, e->process);
-	return slot ? (uint32_t)(*slot - 1) : new_thread(h, e);
+	uint32_t t = slot ? (uint32_t)(*slot - 1) : new_thread(h, e);
+	if (e->thread_memo && t != UINT32_MAX)
+		*e->thread_memo = (uint64_t)h->thread_generation << 32 | (t + 1);
+	return t;
 }
 
 static void note_sync(struct hb *h, uint32_t t, const struct trace_event *e, uint8_t kind,
@@ -172,14 +179,14 @@ static void tick(struct hb *h, uint32_t t)
 }
 
 /* Does access `a` happen before the current point of thread `t`? */
-static int hb_ordered(const struct hb *h, const struct hb_access *a, uint32_t t)
+static inline int hb_ordered(const struct hb *h, const struct hb_access *a, uint32_t t)
 {
 	return a->thread == t || a->clock <= vclock_get(&h->threads[t].vc, a->thread);
 }
 
 /* Is `a` ordered before the current point of `t`: by happens-before, or under --predict by
  * weak causal precedence (which orders less). */
-static int happens_before(struct hb *h, const struct hb_access *a, uint32_t t)
+static inline int happens_before(struct hb *h, const struct hb_access *a, uint32_t t)
 {
 	if (!h->predict)
 		return hb_ordered(h, a, t);
@@ -230,6 +237,22 @@ static uint32_t stored_clock(struct hb *h, struct vclock *src)
 
 /* ---- locks ---- */
 
+/* Lock `l` is now known by the name of shadow `binding`. */
+static void bind_lock(struct hb *h, struct hb_lock *l, int64_t binding)
+{
+	if (l->binding == binding)
+		return;
+	l->binding = binding;
+	const struct hb_shadow *s = &h->shadows[l->binding];
+	const struct hb_var *v = &h->vars[s->var];
+	l->ignored = 0;
+	if (v->kind == HB_VAR_MODULE && strcmp(v->module, "threading") == 0 && s->key_text)
+		for (size_t i = 0; i < sizeof(runtime_locks) / sizeof(runtime_locks[0]); i++)
+			l->ignored |= strcmp(s->key_text, runtime_locks[i]) == 0;
+}
+
+/* A lock takes the name it was stored under when first seen; a later store renames it then
+ * (remember_binding), so that a lock operation needs no look-up of names. */
 static struct hb_lock *lock_of(struct hb *h, uint64_t addr)
 {
 	int created;
@@ -250,16 +273,10 @@ static struct hb_lock *lock_of(struct hb *h, uint64_t addr)
 		*slot = ++h->nlocks;
 	}
 	struct hb_lock *l = &h->locks[*slot - 1];
-	uint64_t *bound = u64map_get(&h->binding_by_obj, addr, 0);
-	if (bound && l->binding != (int64_t)(*bound - 1)) {
-		l->binding = (int64_t)(*bound - 1);
-		const struct hb_shadow *s = &h->shadows[l->binding];
-		const struct hb_var *v = &h->vars[s->var];
-		l->ignored = 0;
-		if (v->kind == HB_VAR_MODULE && strcmp(v->module, "threading") == 0 && s->key_text)
-			for (size_t i = 0; i < sizeof(runtime_locks) / sizeof(runtime_locks[0]);
-			     i++)
-				l->ignored |= strcmp(s->key_text, runtime_locks[i]) == 0;
+	if (created) {
+		uint64_t *bound = u64map_get(&h->binding_by_obj, addr, 0);
+		if (bound)
+			bind_lock(h, l, (int64_t)(*bound - 1));
 	}
 	return l;
 }
@@ -279,6 +296,7 @@ static void push_held(struct hb *h, uint32_t t, uint32_t lock, uint32_t stack)
 		return;
 	th->held_stacks[th->nheld] = stack;
 	th->held[th->nheld++] = lock;
+	th->lockset_known = 0;
 }
 
 static int holds(const struct hb *h, uint32_t t, uint32_t lock)
@@ -300,6 +318,7 @@ static int pop_held(struct hb *h, uint32_t t, uint32_t lock)
 			memmove(&th->held_stacks[i - 1], &th->held_stacks[i],
 				(th->nheld - i) * sizeof(*th->held_stacks));
 			th->nheld--;
+			th->lockset_known = 0;
 			return 1;
 		}
 	}
@@ -324,7 +343,20 @@ static void release_into(struct hb *h, uint32_t t, struct vclock *dst)
 	tick(h, t);
 }
 
+static uint32_t find_lockset(struct hb *h, uint32_t t);
+
+/* The interned set of the locks `t` holds, found again only when that set changed. */
 static uint32_t intern_lockset(struct hb *h, uint32_t t)
+{
+	struct hb_thread *th = &h->threads[t];
+	if (!th->lockset_known) {
+		th->lockset = find_lockset(h, t);
+		th->lockset_known = 1;
+	}
+	return th->lockset;
+}
+
+static uint32_t find_lockset(struct hb *h, uint32_t t)
 {
 	const struct hb_thread *th = &h->threads[t];
 	if (th->nheld == 0)
@@ -894,8 +926,12 @@ static void remember_binding(struct hb *h, uint32_t var, const struct trace_even
 {
 	uint32_t si = shadow_of(h, var, e);
 	uint64_t *slot = si == UINT32_MAX ? NULL : u64map_put(&h->binding_by_obj, e->aux, 0, NULL);
-	if (slot)
-		*slot = si + 1;
+	if (!slot)
+		return;
+	*slot = si + 1;
+	uint64_t *lock = u64map_get(&h->lock_by_addr, e->aux, 0);
+	if (lock)
+		bind_lock(h, &h->locks[*lock - 1], si);
 }
 
 static void note_name_stack(struct hb *h, uint32_t t, uint32_t stack)
@@ -930,9 +966,12 @@ static int is_test_function(const struct code_entry *c)
 
 int hb_test_frame(struct hb *h, uint32_t stack)
 {
-	int created;
-	uint64_t *slot = u64map_put(&h->test_frame_by_stack, stack, 0, &created);
-	if (slot && !created)
+	uint8_t *slot = NULL;
+	if (stack < h->test_frame_cap ||
+	    !grow_array((void **)&h->test_frame, &h->test_frame_cap, (size_t)stack + 1,
+			sizeof(*h->test_frame), NULL))
+		slot = &h->test_frame[stack];
+	if (slot && *slot)
 		return (int)*slot - 2;
 	int found = -1;
 	const struct stack_entry *s = code_table_stack(h->code, stack);
@@ -943,7 +982,7 @@ int hb_test_frame(struct hb *h, uint32_t stack)
 			found = (int)i;
 	}
 	if (slot)
-		*slot = (uint64_t)(found + 2);
+		*slot = (uint8_t)(found + 2);
 	return found;
 }
 
@@ -1050,6 +1089,31 @@ void hb_event(struct hb *h, const struct pyrace_event *e)
 	struct trace_event in;
 	trace_event_from_v1(e, stack, &in);
 	hb_feed(h, &in);
+}
+
+void hb_prefetch(struct hb *h, const struct trace_event *e, int stage)
+{
+	if (e->type != PYEV_ACCESS)
+		return;
+	uint64_t *var = u64map_get(&h->var_by_addr, e->obj, 0);
+	if (!var)
+		return;
+	uint64_t a = ((*var - 1) << 8) | e->key_kind;
+	if (stage == 0) {
+		u64map_prefetch(&h->shadow_by_key, a, e->key_id);
+		return;
+	}
+	uint64_t *si = u64map_get(&h->shadow_by_key, a, e->key_id);
+	if (!si)
+		return;
+	const struct hb_shadow *s = &h->shadows[*si - 1];
+	if (stage == 1) {
+		__builtin_prefetch(s);
+		__builtin_prefetch((const char *)s + 64);
+	} else if (s->reads) {
+		__builtin_prefetch(s->reads);
+		__builtin_prefetch((const char *)s->reads + 64);
+	}
 }
 
 void hb_feed(struct hb *h, const struct trace_event *e)

@@ -76,6 +76,8 @@ struct hb_thread {
 	uint32_t spawn_stack; /* where its parent started it, UINT32_MAX unknown */
 	uint64_t begin_seq;   /* position of its first event */
 	struct hb_sync_history recent;
+	uint32_t lockset; /* interned set of held[], valid while lockset_known */
+	int lockset_known;
 };
 
 struct hb_lock {
@@ -167,8 +169,10 @@ struct hb {
 	size_t nraces, races_cap;
 	struct u64map race_by_hash;
 	struct u64map spawn_site; /* boot pointer -> (parent + 1) << 32 | spawn stack + 1 */
-	struct u64map test_frame_by_stack; /* stack -> innermost test frame + 2, 1 for none */
-	uint32_t main_test_stack;	   /* the main thread's latest stack inside a test */
+	uint8_t *test_frame; /* by stack: innermost test frame + 2, 1 for none, 0 not known yet */
+	size_t test_frame_cap;
+	uint32_t thread_generation; /* changes when a (process, tid) names a new thread */
+	uint32_t main_test_stack;   /* the main thread's latest stack inside a test */
 	struct lockorder order;
 	int predict;			 /* --predict: races by weak causal precedence */
 	struct wcp wcp; /* its clocks */ /* potential deadlocks */
@@ -184,6 +188,11 @@ void hb_set_main_pid(struct hb *h, uint32_t pid);
 void hb_set_predict(struct hb *h, int on);
 /* Feeds one event in trace order; its stack is one of h->code's. */
 void hb_feed(struct hb *h, const struct trace_event *e);
+/* Hints for an event that hb_feed will be given soon: stage 0 brings in where its key is
+ * looked up, stage 1 (later) the key's shadow, stage 2 (later still) the reads it remembers.
+ * The analysis of a long trace waits on memory more than it computes: accesses to keys all
+ * over a large working set each miss the caches a few times. Changes nothing. */
+void hb_prefetch(struct hb *h, const struct trace_event *e, int stage);
 /* The same for an event as the kernel gives it (its stack interned here). */
 void hb_event(struct hb *h, const struct pyrace_event *e);
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "trace_format.h"
 #include "varint.h"
 
@@ -26,6 +27,7 @@ struct encoder_stack {
 
 struct decoder_thread {
 	uint64_t last_obj;
+	uint64_t memo;
 	uint32_t pid, tid;
 	uint16_t process;
 	uint8_t defined;
@@ -263,13 +265,6 @@ int trace_decoder_init(struct trace_decoder *d, trace_stack_fn intern, void *ctx
 	memset(d, 0, sizeof(*d));
 	d->intern = intern;
 	d->ctx = ctx;
-	d->threads = calloc(TRACE_THREAD_IDS, sizeof(*d->threads));
-	d->keys = calloc(TRACE_KEY_IDS, sizeof(*d->keys));
-	d->stacks = calloc(TRACE_STACK_IDS + 1, sizeof(*d->stacks));
-	if (!d->threads || !d->keys || !d->stacks) {
-		trace_decoder_free(d);
-		return -1;
-	}
 	return 0;
 }
 
@@ -292,8 +287,9 @@ static int define_stack(struct trace_decoder *d, const uint8_t *p, const uint8_t
 	uint8_t truncated = p[0] != 0;
 	size_t n = p[1];
 	p += 2;
-	const struct decoder_stack *up = parent ? &d->stacks[parent] : NULL;
-	if ((up && !up->defined) || n + (up ? up->nframes : 0) > PYRACE_MAX_FRAMES)
+	const struct decoder_stack *up =
+	    parent && parent < d->stacks_cap ? &d->stacks[parent] : NULL;
+	if ((parent && (!up || !up->defined)) || n + (up ? up->nframes : 0) > PYRACE_MAX_FRAMES)
 		return -1;
 	struct pyrace_frame frames[PYRACE_MAX_FRAMES];
 	/* each code address is a difference from the next frame's, the callers' first one for
@@ -313,6 +309,8 @@ static int define_stack(struct trace_decoder *d, const uint8_t *p, const uint8_t
 		memcpy(frames + n, up->frames, up->nframes * sizeof(*frames));
 		n += up->nframes;
 	}
+	if (grow_array((void **)&d->stacks, &d->stacks_cap, id + 1, sizeof(*d->stacks), NULL))
+		return -1;
 	struct decoder_stack *s = &d->stacks[id];
 	s->defined = 0;
 	uint32_t mine = d->intern(d->ctx, frames, n, truncated);
@@ -331,7 +329,8 @@ static int define_thread(struct trace_decoder *d, const uint8_t *p, const uint8_
 	uint64_t id, process, pid, tid;
 	if (varint_get(&p, end, &id) || varint_get(&p, end, &process) ||
 	    varint_get(&p, end, &pid) || varint_get(&p, end, &tid) || id >= TRACE_THREAD_IDS ||
-	    process > TRACE_MAX_PROCESSES || pid > UINT32_MAX || tid > UINT32_MAX)
+	    process > TRACE_MAX_PROCESSES || pid > UINT32_MAX || tid > UINT32_MAX ||
+	    grow_array((void **)&d->threads, &d->threads_cap, id + 1, sizeof(*d->threads), NULL))
 		return -1;
 	d->threads[id] = (struct decoder_thread){
 	    .pid = (uint32_t)pid, .tid = (uint32_t)tid, .process = (uint16_t)process, .defined = 1};
@@ -347,7 +346,8 @@ static int define_key(struct trace_decoder *d, const uint8_t *p, const uint8_t *
 	if (varint_get(&p, end, &key_id) || p == end)
 		return -1;
 	size_t n = *p++;
-	if (n > PYRACE_KEY_MAX || (size_t)(end - p) < n)
+	if (n > PYRACE_KEY_MAX || (size_t)(end - p) < n ||
+	    grow_array((void **)&d->keys, &d->keys_cap, id + 1, sizeof(*d->keys), NULL))
 		return -1;
 	struct decoder_key *k = &d->keys[id];
 	k->id = key_id;
@@ -390,12 +390,12 @@ int trace_decode_event(struct trace_decoder *d, const uint8_t *p, size_t len,
 	if (varint_get(&p, end, &ts) || varint_get(&p, end, &thread) || varint_get(&p, end, &obj) ||
 	    varint_get(&p, end, &aux) || varint_get(&p, end, &key) || varint_get(&p, end, &stack))
 		return -1;
-	if (thread >= TRACE_THREAD_IDS || key > TRACE_KEY_IDS || stack > TRACE_STACK_IDS)
+	if (thread >= d->threads_cap || key > d->keys_cap || (stack && stack >= d->stacks_cap))
 		return -1;
 	struct decoder_thread *t = &d->threads[thread];
 	const struct decoder_key *k = key ? &d->keys[key - 1] : NULL;
-	const struct decoder_stack *s = &d->stacks[stack];
-	if (!t->defined || (k && !k->defined) || (stack && !s->defined))
+	const struct decoder_stack *s = stack ? &d->stacks[stack] : NULL;
+	if (!t->defined || (k && !k->defined) || (s && !s->defined))
 		return -1;
 	d->last_ts += (uint64_t)unzigzag(ts);
 	uint64_t o = (t->last_obj + (uint64_t)unzigzag(obj)) & TRACE_ADDR_MASK;
@@ -406,6 +406,7 @@ int trace_decode_event(struct trace_decoder *d, const uint8_t *p, size_t len,
 	out->aux = a ? trace_tag_addr(t->process, a) : 0;
 	out->pid = t->pid;
 	out->tid = t->tid;
+	out->thread_memo = &t->memo;
 	out->process = t->process;
 	out->type = type;
 	out->op = op;
@@ -420,9 +421,9 @@ int trace_decode_event(struct trace_decoder *d, const uint8_t *p, size_t len,
 		out->key_len = 0;
 		out->key = "";
 	}
-	out->stack = stack ? s->id : 0;
-	out->nframes = stack ? s->nframes : 0;
-	out->truncated = stack ? s->truncated : 0;
+	out->stack = s ? s->id : 0;
+	out->nframes = s ? s->nframes : 0;
+	out->truncated = s ? s->truncated : 0;
 	return 0;
 }
 

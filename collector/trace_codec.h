@@ -29,6 +29,9 @@ struct trace_event {
 	const char *key; /* key_len bytes of text, not NUL-terminated */
 	uint32_t pid, tid;
 	uint32_t stack; /* the reader's id of the stack (code_table), 0: no frames */
+	/* the analysis' memo for the thread of this event (NULL: none), zero when the trace
+	 * defines the thread anew: saves finding it by (process, tid) at every event */
+	uint64_t *thread_memo;
 	uint16_t process;
 	uint16_t nframes;
 	uint8_t type, op;
@@ -74,9 +77,11 @@ typedef uint32_t (*trace_stack_fn)(void *ctx, const struct pyrace_frame *frames,
 				   int truncated);
 
 struct trace_decoder {
+	/* grown up to the highest id defined (at most the format's limits) */
 	struct decoder_thread *threads;
 	struct decoder_key *keys;
 	struct decoder_stack *stacks;
+	size_t threads_cap, keys_cap, stacks_cap;
 	uint64_t last_ts;
 	trace_stack_fn intern;
 	void *ctx;

@@ -21,9 +21,15 @@ void grow_hint_huge(void *p, size_t bytes)
 
 int grow_array(void **p, size_t *cap, size_t need, size_t size, int *out_of_memory)
 {
+	return grow_array_from(p, cap, need, size, 16, out_of_memory);
+}
+
+int grow_array_from(void **p, size_t *cap, size_t need, size_t size, size_t first,
+		    int *out_of_memory)
+{
 	if (need <= *cap)
 		return 0;
-	size_t c = *cap ? *cap : 16;
+	size_t c = *cap ? *cap : first;
 	while (c < need && c <= SIZE_MAX / 2)
 		c *= 2;
 	void *q = c >= need && c <= SIZE_MAX / size ? realloc(*p, c * size) : NULL;

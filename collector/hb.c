@@ -78,6 +78,7 @@ void hb_free(struct hb *h)
 	free(h->lockset_items);
 	free(h->races);
 	free(h->test_frame);
+	free(h->tstate_lock);
 	u64map_free(&h->next_ordinal);
 	struct u64map *maps[] = {&h->thread_by_tid, &h->lock_by_addr,	  &h->var_by_addr,
 				 &h->shadow_by_key, &h->binding_by_obj,	  &h->spawn_clock,
@@ -409,6 +410,25 @@ static const char *innermost_function(const struct hb *h, const struct trace_eve
 	return c ? c->qualname : "";
 }
 
+/* Is the innermost frame of `e` threading's Thread._set_tstate_lock (which takes a thread's
+ * sentinel lock)? Asked at every acquire: answered once per stack. */
+static int sets_tstate_lock(struct hb *h, const struct trace_event *e)
+{
+	if (!e->nframes)
+		return 0;
+	uint8_t *known = NULL;
+	if (e->stack < h->tstate_lock_cap ||
+	    !grow_array((void **)&h->tstate_lock, &h->tstate_lock_cap, (size_t)e->stack + 1,
+			sizeof(*h->tstate_lock), NULL))
+		known = &h->tstate_lock[e->stack];
+	if (known && *known)
+		return *known == 2;
+	int yes = strcmp(innermost_function(h, e), "Thread._set_tstate_lock") == 0;
+	if (known)
+		*known = (uint8_t)(yes ? 2 : 1);
+	return yes;
+}
+
 /* A lock died: forget it, so that a new lock at the same address starts a history of its own. */
 static void forget_lock(struct hb *h, uint64_t addr)
 {
@@ -500,8 +520,7 @@ static void on_sync(struct hb *h, const struct trace_event *e, uint32_t t)
 			return;
 		vclock_join(&h->threads[t].vc, &l->vc);
 		uint32_t lock = (uint32_t)(l - h->locks);
-		int detected = !l->sentinel &&
-			       strcmp(innermost_function(h, e), "Thread._set_tstate_lock") == 0;
+		int detected = !l->sentinel && sets_tstate_lock(h, e);
 		if (detected)
 			l->sentinel = 1;
 		if (h->predict) {
@@ -891,8 +910,9 @@ static void remember(struct hb *h, uint32_t si, const struct hb_access *a)
 			return;
 		}
 	}
-	if (grow_array((void **)&s->reads, &s->reads_cap, s->nreads + 1, sizeof(*s->reads),
-		       &h->out_of_memory))
+	/* one read per thread at most, and few threads read a key between two writes */
+	if (grow_array_from((void **)&s->reads, &s->reads_cap, s->nreads + 1, sizeof(*s->reads), 4,
+			    &h->out_of_memory))
 		return;
 	s->reads[s->nreads++] = *a;
 }
@@ -1091,28 +1111,39 @@ void hb_event(struct hb *h, const struct pyrace_event *e)
 	hb_feed(h, &in);
 }
 
-void hb_prefetch(struct hb *h, const struct trace_event *e, int stage)
+void hb_prefetch(struct hb *h, struct trace_event *e, int stage)
 {
 	if (e->type != PYEV_ACCESS)
 		return;
-	uint64_t *var = u64map_get(&h->var_by_addr, e->obj, 0);
-	if (!var)
-		return;
-	uint64_t a = ((*var - 1) << 8) | e->key_kind;
 	if (stage == 0) {
-		u64map_prefetch(&h->shadow_by_key, a, e->key_id);
+		uint64_t *var = u64map_get(&h->var_by_addr, e->obj, 0);
+		e->prefetched = 0;
+		if (var)
+			u64map_prefetch(&h->shadow_by_key, ((*var - 1) << 8) | e->key_kind,
+					e->key_id);
+		e->prefetched = var ? (uint32_t)*var : 0; /* the variable's index + 1 */
 		return;
 	}
-	uint64_t *si = u64map_get(&h->shadow_by_key, a, e->key_id);
-	if (!si)
-		return;
-	const struct hb_shadow *s = &h->shadows[*si - 1];
 	if (stage == 1) {
-		__builtin_prefetch(s);
-		__builtin_prefetch((const char *)s + 64);
-	} else if (s->reads) {
-		__builtin_prefetch(s->reads);
-		__builtin_prefetch((const char *)s->reads + 64);
+		uint64_t var = e->prefetched;
+		uint64_t *si =
+		    var ? u64map_get(&h->shadow_by_key, ((var - 1) << 8) | e->key_kind, e->key_id)
+			: NULL;
+		e->prefetched = si ? (uint32_t)*si : 0; /* the shadow's index + 1 */
+		if (si) {
+			const struct hb_shadow *s = &h->shadows[*si - 1];
+			__builtin_prefetch(s);
+			__builtin_prefetch((const char *)s + 64);
+		}
+		return;
+	}
+	/* a hint may be stale (the event's variable or key changed meanwhile): only in range */
+	if (e->prefetched && e->prefetched <= h->nshadows) {
+		const struct hb_shadow *s = &h->shadows[e->prefetched - 1];
+		if (s->reads) {
+			__builtin_prefetch(s->reads);
+			__builtin_prefetch((const char *)s->reads + 64);
+		}
 	}
 }
 

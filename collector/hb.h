@@ -171,6 +171,9 @@ struct hb {
 	struct u64map spawn_site; /* boot pointer -> (parent + 1) << 32 | spawn stack + 1 */
 	uint8_t *test_frame; /* by stack: innermost test frame + 2, 1 for none, 0 not known yet */
 	size_t test_frame_cap;
+	uint8_t
+	    *tstate_lock; /* by stack: 2 innermost is Thread._set_tstate_lock, 1 not, 0 unknown */
+	size_t tstate_lock_cap;
 	uint32_t thread_generation; /* changes when a (process, tid) names a new thread */
 	uint32_t main_test_stack;   /* the main thread's latest stack inside a test */
 	struct lockorder order;
@@ -192,7 +195,7 @@ void hb_feed(struct hb *h, const struct trace_event *e);
  * looked up, stage 1 (later) the key's shadow, stage 2 (later still) the reads it remembers.
  * The analysis of a long trace waits on memory more than it computes: accesses to keys all
  * over a large working set each miss the caches a few times. Changes nothing. */
-void hb_prefetch(struct hb *h, const struct trace_event *e, int stage);
+void hb_prefetch(struct hb *h, struct trace_event *e, int stage);
 /* The same for an event as the kernel gives it (its stack interned here). */
 void hb_event(struct hb *h, const struct pyrace_event *e);
 

@@ -32,6 +32,7 @@ struct trace_event {
 	/* the analysis' memo for the thread of this event (NULL: none), zero when the trace
 	 * defines the thread anew: saves finding it by (process, tid) at every event */
 	uint64_t *thread_memo;
+	uint32_t prefetched; /* scratch of hb_prefetch between its stages */
 	uint16_t process;
 	uint16_t nframes;
 	uint8_t type, op;

@@ -416,6 +416,12 @@ static int sets_tstate_lock(struct hb *h, const struct trace_event *e)
 {
 	if (!e->nframes)
 		return 0;
+	if (h->tstate_lock_replaced != h->code->replaced) {
+		/* a code object took another's address: what a stack's frames are has changed */
+		if (h->tstate_lock)
+			memset(h->tstate_lock, 0, h->tstate_lock_cap * sizeof(*h->tstate_lock));
+		h->tstate_lock_replaced = h->code->replaced;
+	}
 	uint8_t *known = NULL;
 	if (e->stack < h->tstate_lock_cap ||
 	    !grow_array((void **)&h->tstate_lock, &h->tstate_lock_cap, (size_t)e->stack + 1,

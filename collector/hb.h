@@ -174,8 +174,9 @@ struct hb {
 	uint8_t
 	    *tstate_lock; /* by stack: 2 innermost is Thread._set_tstate_lock, 1 not, 0 unknown */
 	size_t tstate_lock_cap;
-	uint32_t thread_generation; /* changes when a (process, tid) names a new thread */
-	uint32_t main_test_stack;   /* the main thread's latest stack inside a test */
+	uint64_t tstate_lock_replaced; /* code->replaced when tstate_lock was last valid */
+	uint32_t thread_generation;    /* changes when a (process, tid) names a new thread */
+	uint32_t main_test_stack;      /* the main thread's latest stack inside a test */
 	struct lockorder order;
 	int predict;			 /* --predict: races by weak causal precedence */
 	struct wcp wcp; /* its clocks */ /* potential deadlocks */

@@ -194,7 +194,7 @@ static void feed_event(struct analysis *a, struct trace_buf *b)
 /* Events decoded but not yet analysed: hb_prefetch brings in what they will touch while the
  * events before them are analysed. Any other record empties it first, so that hb and the code
  * table see records in trace order, and ids the window's events refer to stay defined. */
-#define WINDOW 48
+#define WINDOW 64 /* a power of two: positions by masking */
 #define STAGE  16 /* events between the stages of hb_prefetch */
 
 struct window {
@@ -202,15 +202,21 @@ struct window {
 	size_t first, n;
 };
 
-static void window_push(struct analysis *a, struct window *w, const struct trace_event *e)
+/* Where the next event is decoded to; the oldest is analysed first when the window is full. */
+static struct trace_event *window_slot(struct analysis *a, struct window *w)
 {
 	if (w->n == WINDOW) {
 		hb_feed(&a->hb, &w->ev[w->first]);
 		w->first = (w->first + 1) % WINDOW;
 		w->n--;
 	}
+	return &w->ev[(w->first + w->n) % WINDOW];
+}
+
+/* The event decoded into window_slot() joins the window. */
+static void window_push(struct analysis *a, struct window *w)
+{
 	size_t last = (w->first + w->n) % WINDOW;
-	w->ev[last] = *e;
 	w->n++;
 	for (int stage = 0; stage < 3 && (size_t)stage * STAGE < w->n; stage++)
 		hb_prefetch(&a->hb, &w->ev[(last + WINDOW - (size_t)stage * STAGE) % WINDOW],
@@ -700,13 +706,13 @@ struct analysis *analysis_of_trace_mode(const char *path, int predict, char *why
 	uint32_t type;
 	struct trace_buf payload;
 	int rc, saw_stats = 0, saw_target = 0;
-	struct trace_event ev;
 	struct window window = {.n = 0};
 	struct window *w = &window;
 	while ((rc = trace_reader_next(reader, &type, &payload, warning, warnlen)) == 1) {
 		if (type == TREC_EV) {
-			if (trace_decode_event(&a->decoder, payload.data, payload.len, &ev) == 0)
-				window_push(a, w, &ev);
+			if (trace_decode_event(&a->decoder, payload.data, payload.len,
+					       window_slot(a, w)) == 0)
+				window_push(a, w);
 			continue;
 		}
 		window_drain(a, w);

@@ -163,14 +163,21 @@ static uint32_t thread_of(struct hb *h, const struct trace_event *e)
 static void note_sync(struct hb *h, uint32_t t, const struct trace_event *e, uint8_t kind,
 		      uint64_t obj)
 {
-	struct hb_sync_history *r = &h->threads[t].recent;
-	if (r->n == HB_SYNC_HISTORY) {
-		memmove(&r->items[0], &r->items[1], (HB_SYNC_HISTORY - 1) * sizeof(r->items[0]));
-		r->n--;
-	}
-	r->items[r->n++] =
+	struct hb_sync_ring *r = &h->threads[t].recent;
+	r->items[r->total % HB_SYNC_HISTORY] =
 	    (struct hb_sync){.seq = h->events, .ts_ns = e->ts_ns, .obj = obj, .kind = kind};
 	r->total++;
+}
+
+/* A thread's recent sync events, oldest first, as a race keeps them. */
+static struct hb_sync_history history_of(const struct hb *h, uint32_t t)
+{
+	const struct hb_sync_ring *r = &h->threads[t].recent;
+	struct hb_sync_history out = {.total = r->total};
+	out.n = (uint8_t)(r->total < HB_SYNC_HISTORY ? r->total : HB_SYNC_HISTORY);
+	for (uint64_t i = 0; i < out.n; i++)
+		out.items[i] = r->items[(r->total - out.n + i) % HB_SYNC_HISTORY];
+	return out;
 }
 
 static void tick(struct hb *h, uint32_t t)
@@ -254,8 +261,17 @@ static void bind_lock(struct hb *h, struct hb_lock *l, int64_t binding)
 
 /* A lock takes the name it was stored under when first seen; a later store renames it then
  * (remember_binding), so that a lock operation needs no look-up of names. */
+static struct hb_lock_memo *lock_memo(struct hb *h, uint64_t addr)
+{
+	size_t n = sizeof(h->lock_memo) / sizeof(h->lock_memo[0]);
+	return &h->lock_memo[(addr >> 4 ^ addr >> 12) & (n - 1)];
+}
+
 static struct hb_lock *lock_of(struct hb *h, uint64_t addr)
 {
+	struct hb_lock_memo *memo = lock_memo(h, addr);
+	if (memo->lock && memo->addr == addr)
+		return &h->locks[memo->lock - 1];
 	int created;
 	uint64_t *slot = u64map_put(&h->lock_by_addr, addr, 0, &created);
 	if (!slot)
@@ -274,6 +290,8 @@ static struct hb_lock *lock_of(struct hb *h, uint64_t addr)
 		*slot = ++h->nlocks;
 	}
 	struct hb_lock *l = &h->locks[*slot - 1];
+	memo->addr = addr;
+	memo->lock = (uint32_t)*slot;
 	if (created) {
 		uint64_t *bound = u64map_get(&h->binding_by_obj, addr, 0);
 		if (bound)
@@ -448,6 +466,7 @@ static void forget_lock(struct hb *h, uint64_t addr)
 			;
 	u64map_remove(&h->lock_by_addr, addr, 0);
 	u64map_remove(&h->binding_by_obj, addr, 0);
+	lock_memo(h, addr)->lock = 0;
 }
 
 /* The clock of one key of a weak-value registry; each lifetime of a registry dict is a registry
@@ -881,8 +900,8 @@ static void add_race(struct hb *h, uint32_t var, uint32_t shadow, const struct h
 			     .occurrences = 1,
 			     .dedup_hash = x,
 			     .predicted = h->predict && hb_ordered(h, prev, cur->thread),
-			     .current_sync = h->threads[cur->thread].recent,
-			     .previous_sync = h->threads[prev->thread].recent};
+			     .current_sync = history_of(h, cur->thread),
+			     .previous_sync = history_of(h, prev->thread)};
 	*slot = ++h->nraces;
 }
 

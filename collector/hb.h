@@ -58,6 +58,12 @@ struct hb_sync_history {
 	uint64_t total;
 };
 
+/* The same as a thread keeps it: item i of all is at i % HB_SYNC_HISTORY, no shifting. */
+struct hb_sync_ring {
+	struct hb_sync items[HB_SYNC_HISTORY];
+	uint64_t total;
+};
+
 struct hb_thread {
 	uint32_t tid;
 	uint32_t pid;	  /* of its process */
@@ -75,9 +81,15 @@ struct hb_thread {
 	int finalizing;	      /* it runs Py_FinalizeEx: its dict writes are module teardown */
 	uint32_t spawn_stack; /* where its parent started it, UINT32_MAX unknown */
 	uint64_t begin_seq;   /* position of its first event */
-	struct hb_sync_history recent;
+	struct hb_sync_ring recent;
 	uint32_t lockset; /* interned set of held[], valid while lockset_known */
 	int lockset_known;
+};
+
+/* A lock_by_addr look-up kept: a release finds the lock its acquire found. */
+struct hb_lock_memo {
+	uint64_t addr;
+	uint32_t lock; /* index + 1, 0: empty */
 };
 
 struct hb_lock {
@@ -147,6 +159,7 @@ struct hb {
 	struct hb_lock *locks;
 	size_t nlocks, locks_cap;
 	struct u64map lock_by_addr;
+	struct hb_lock_memo lock_memo[64]; /* recent look-ups of lock_by_addr, by address */
 	struct hb_var *vars;
 	size_t nvars, vars_cap;
 	struct u64map var_by_addr;

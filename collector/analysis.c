@@ -194,8 +194,9 @@ static void feed_event(struct analysis *a, struct trace_buf *b)
 /* Events decoded but not yet analysed: hb_prefetch brings in what they will touch while the
  * events before them are analysed. Any other record empties it first, so that hb and the code
  * table see records in trace order, and ids the window's events refer to stay defined. */
-#define WINDOW 64 /* a power of two: positions by masking */
-#define STAGE  16 /* events between the stages of hb_prefetch */
+#define WINDOW		   64 /* a power of two: positions by masking */
+#define STAGE		   16 /* events between the stages of hb_prefetch */
+#define PREFETCH_FROM_KEYS 16384
 
 struct window {
 	struct trace_event ev[WINDOW];
@@ -218,6 +219,9 @@ static void window_push(struct analysis *a, struct window *w)
 {
 	size_t last = (w->first + w->n) % WINDOW;
 	w->n++;
+	/* while the keys' shadows fit the caches, looking ahead only costs */
+	if (a->hb.nshadows < PREFETCH_FROM_KEYS)
+		return;
 	for (int stage = 0; stage < 3 && (size_t)stage * STAGE < w->n; stage++)
 		hb_prefetch(&a->hb, &w->ev[(last + WINDOW - (size_t)stage * STAGE) % WINDOW],
 			    stage);

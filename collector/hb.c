@@ -263,8 +263,7 @@ static void bind_lock(struct hb *h, struct hb_lock *l, int64_t binding)
  * (remember_binding), so that a lock operation needs no look-up of names. */
 static struct hb_lock_memo *lock_memo(struct hb *h, uint64_t addr)
 {
-	size_t n = sizeof(h->lock_memo) / sizeof(h->lock_memo[0]);
-	return &h->lock_memo[(addr >> 4 ^ addr >> 12) & (n - 1)];
+	return &h->lock_memo[(addr * 0x9e3779b97f4a7c15ull) >> 58]; /* 64 entries */
 }
 
 static struct hb_lock *lock_of(struct hb *h, uint64_t addr)
@@ -709,10 +708,21 @@ static void on_thread_begin(struct hb *h, const struct trace_event *e)
 
 /* ---- watched dicts ---- */
 
+static struct hb_var_memo *var_memo(struct hb *h, uint64_t addr)
+{
+	return &h->var_memo[(addr * 0x9e3779b97f4a7c15ull) >> 56]; /* 256 entries */
+}
+
 static struct hb_var *var_of(struct hb *h, uint64_t addr)
 {
+	struct hb_var_memo *memo = var_memo(h, addr);
+	if (memo->var && memo->addr == addr)
+		return &h->vars[memo->var - 1];
 	uint64_t *slot = u64map_get(&h->var_by_addr, addr, 0);
-	return slot ? &h->vars[*slot - 1] : NULL;
+	if (!slot || !*slot)
+		return NULL;
+	*memo = (struct hb_var_memo){.addr = addr, .var = (uint32_t)*slot};
+	return &h->vars[*slot - 1];
 }
 
 static char *nested_name(const char *parent, const struct trace_event *e)
@@ -779,11 +789,13 @@ static void on_watch(struct hb *h, const struct trace_event *e)
 	}
 	h->vars[h->nvars] = v;
 	*slot = ++h->nvars;
+	var_memo(h, e->obj)->var = 0;
 }
 
 static void on_unwatch(struct hb *h, const struct trace_event *e)
 {
 	u64map_remove(&h->var_by_addr, e->obj, 0);
+	var_memo(h, e->obj)->var = 0;
 	u64map_remove(&h->registry_by_dict, e->obj, 0);
 }
 
@@ -1141,12 +1153,11 @@ void hb_prefetch(struct hb *h, struct trace_event *e, int stage)
 	if (e->type != PYEV_ACCESS)
 		return;
 	if (stage == 0) {
-		uint64_t *var = u64map_get(&h->var_by_addr, e->obj, 0);
-		e->prefetched = 0;
-		if (var)
-			u64map_prefetch(&h->shadow_by_key, ((*var - 1) << 8) | e->key_kind,
-					e->key_id);
-		e->prefetched = var ? (uint32_t)*var : 0; /* the variable's index + 1 */
+		const struct hb_var *v = var_of(h, e->obj);
+		uint64_t var = v ? (uint64_t)(v - h->vars) : 0;
+		if (v)
+			u64map_prefetch(&h->shadow_by_key, (var << 8) | e->key_kind, e->key_id);
+		e->prefetched = v ? (uint32_t)var + 1 : 0; /* the variable's index + 1 */
 		return;
 	}
 	if (stage == 1) {

@@ -86,6 +86,12 @@ struct hb_thread {
 	int lockset_known;
 };
 
+/* A var_by_addr look-up kept: accesses to the same few dicts find them without the map. */
+struct hb_var_memo {
+	uint64_t addr;
+	uint32_t var; /* index + 1, 0: empty */
+};
+
 /* A lock_by_addr look-up kept: a release finds the lock its acquire found. */
 struct hb_lock_memo {
 	uint64_t addr;
@@ -163,6 +169,7 @@ struct hb {
 	struct hb_var *vars;
 	size_t nvars, vars_cap;
 	struct u64map var_by_addr;
+	struct hb_var_memo var_memo[256]; /* recent look-ups of var_by_addr, by address */
 	struct hb_shadow *shadows;
 	size_t nshadows, shadows_cap;
 	struct u64map shadow_by_key;  /* (var << 8 | key kind, key id) -> index + 1 */

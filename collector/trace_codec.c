@@ -39,11 +39,15 @@ struct decoder_key {
 	char text[PYRACE_KEY_MAX];
 };
 
+/* Small, for the look-up at every event; the frames, needed only by definitions, apart. */
 struct decoder_stack {
 	uint32_t id; /* the analysis' */
 	uint16_t nframes;
 	uint8_t truncated, defined;
-	struct pyrace_frame frames[PYRACE_MAX_FRAMES];
+};
+
+struct decoder_frames {
+	struct pyrace_frame f[PYRACE_MAX_FRAMES];
 };
 
 static uint64_t mix(uint64_t h, uint64_t v)
@@ -273,6 +277,8 @@ void trace_decoder_free(struct trace_decoder *d)
 	free(d->threads);
 	free(d->keys);
 	free(d->stacks);
+	free(d->stack_frames);
+	d->stack_frames = NULL;
 	d->threads = NULL;
 	d->keys = NULL;
 	d->stacks = NULL;
@@ -302,14 +308,18 @@ static int define_stack(struct trace_decoder *d, const uint8_t *p, const uint8_t
 		frames[i].instr = (uint32_t)instr;
 		frames[i].reserved = 0;
 	}
-	uint64_t next = up && up->nframes ? up->frames[0].code : 0;
+	const struct pyrace_frame *up_frames = up ? d->stack_frames[parent].f : NULL;
+	uint64_t next = up && up->nframes ? up_frames[0].code : 0;
 	for (size_t i = n; i > 0; i--)
 		next = frames[i - 1].code = next + deltas[i - 1];
 	if (up) {
-		memcpy(frames + n, up->frames, up->nframes * sizeof(*frames));
+		memcpy(frames + n, up_frames, up->nframes * sizeof(*frames));
 		n += up->nframes;
 	}
-	if (grow_array((void **)&d->stacks, &d->stacks_cap, id + 1, sizeof(*d->stacks), NULL))
+	size_t frames_cap = d->stacks_cap;
+	if (grow_array((void **)&d->stack_frames, &frames_cap, id + 1, sizeof(*d->stack_frames),
+		       NULL) ||
+	    grow_array((void **)&d->stacks, &d->stacks_cap, id + 1, sizeof(*d->stacks), NULL))
 		return -1;
 	struct decoder_stack *s = &d->stacks[id];
 	s->defined = 0;
@@ -320,7 +330,7 @@ static int define_stack(struct trace_decoder *d, const uint8_t *p, const uint8_t
 	s->nframes = (uint16_t)n;
 	s->truncated = truncated;
 	s->defined = 1;
-	memcpy(s->frames, frames, n * sizeof(*frames));
+	memcpy(d->stack_frames[id].f, frames, n * sizeof(*frames));
 	return 0;
 }
 

@@ -82,6 +82,7 @@ struct trace_decoder {
 	struct decoder_thread *threads;
 	struct decoder_key *keys;
 	struct decoder_stack *stacks;
+	struct decoder_frames *stack_frames; /* as many as stacks */
 	size_t threads_cap, keys_cap, stacks_cap;
 	uint64_t last_ts;
 	trace_stack_fn intern;

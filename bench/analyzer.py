@@ -1,6 +1,8 @@
 """Analyzer benchmark: a synthetic trace of many events (bench/gen_trace.c: 32 threads, 64 locks,
 200 module-global dicts of 1000 keys, stacks of 8 frames from 256 call sites), analysed by
-`pyrace analyze` on one core. Prints events per second, peak memory and bytes per event on disk.
+`pyrace analyze` on one core. Prints events per second (of wall time, and of the CPU time the
+analysis used: on a machine shared with other jobs the wall time includes waiting for the core),
+peak memory and bytes per event on disk.
 
 Usage (from the repository root, after `make bench` built .output/bench/gen_trace):
     python3 bench/analyzer.py [--events N] [--keep FILE]"""
@@ -22,8 +24,13 @@ def peak_rss_kib(stderr):
     return int(m.group(1)) if m else None
 
 
+def cpu_seconds(stderr):
+    times = [float(m) for m in re.findall(r"(?:User|System) time \(seconds\): ([0-9.]+)", stderr)]
+    return sum(times) if len(times) == 2 else None
+
+
 def analyse(trace):
-    """Runs pyrace analyze on CPU 0 under GNU time; returns (seconds, peak KiB, report)."""
+    """Runs pyrace analyze on CPU 0 under GNU time; returns (seconds, CPU seconds, peak KiB)."""
     out = trace + ".json"
     started = time.monotonic()
     proc = subprocess.run(["taskset", "-c", "0", "/usr/bin/time", "-v", PYRACE, "analyze",
@@ -32,7 +39,7 @@ def analyse(trace):
     if proc.returncode not in (0, 66):
         sys.exit("pyrace analyze failed (%d):\n%s" % (proc.returncode, proc.stderr[-2000:]))
     os.unlink(out)
-    return seconds, peak_rss_kib(proc.stderr)
+    return seconds, cpu_seconds(proc.stderr), peak_rss_kib(proc.stderr)
 
 
 def main():
@@ -52,14 +59,16 @@ def main():
             subprocess.run([GEN, trace, str(n)], check=True, capture_output=True)
             generated = time.monotonic() - started
             size = os.path.getsize(trace)
-            seconds, peak = analyse(trace)
-            rows.append((n, size, generated, seconds, peak))
+            seconds, cpu, peak = analyse(trace)
+            rows.append((n, size, generated, seconds, cpu, peak))
         print("analyzer benchmark (pyrace analyze on one core, %s)" % os.uname().release)
-        print("%12s %10s %12s %10s %14s %12s" % ("events", "trace", "bytes/event", "analyse",
-                                                   "events/s", "peak memory"))
-        for n, size, generated, seconds, peak in rows:
-            print("%12d %8.2f GB %12.1f %8.1f s %14.0f %9.1f MiB" % (
-                n, size / 1e9, size / n, seconds, n / seconds, (peak or 0) / 1024))
+        print("%12s %10s %12s %10s %14s %10s %14s %12s" % (
+            "events", "trace", "bytes/event", "analyse", "events/s", "cpu", "events/cpu-s",
+            "peak memory"))
+        for n, size, generated, seconds, cpu, peak in rows:
+            print("%12d %8.2f GB %12.1f %8.1f s %14.0f %8.1f s %14.0f %9.1f MiB" % (
+                n, size / 1e9, size / n, seconds, n / seconds, cpu or 0,
+                n / cpu if cpu else 0, (peak or 0) / 1024))
     finally:
         if not args.keep and os.path.exists(trace):
             os.unlink(trace)

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "events.h"
+#include "trace_codec.h"
 #include "trace_io.h"
 
 #define MODULE_DICT 0x100000ull
@@ -31,13 +32,16 @@ static uint64_t next_random(void)
 }
 
 static struct trace_writer *w;
+static struct trace_encoder enc;
 static uint64_t now_ns = 1000000;
 
+/* As the consumer writes it: stacks and keys defined once, compact events. */
 static void put_event(struct pyrace_event *e)
 {
 	e->ts_ns = (now_ns += 150);
-	uint32_t size = (uint32_t)(PYRACE_EVENT_HEADER_SIZE + e->nframes * sizeof(e->frames[0]));
-	if (trace_writer_record(w, TREC_EVENT, e, size)) {
+	int check;
+	uint32_t stack = trace_encode_stack(&enc, e->frames, e->nframes, e->truncated, &check);
+	if (trace_encode_event(&enc, e, stack)) {
 		perror("gen_trace: write");
 		exit(1);
 	}
@@ -114,7 +118,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	w = trace_writer_open(argv[1]);
-	if (!w) {
+	if (!w || trace_encoder_init(&enc, w)) {
 		perror("gen_trace");
 		return 1;
 	}
@@ -192,6 +196,7 @@ int main(int argc, char **argv)
 	trace_put_u32(&b, 0);
 	trace_writer_record(w, TREC_STATS, b.data, (uint32_t)b.len);
 	trace_buf_free(&b);
+	trace_encoder_free(&enc);
 	if (trace_writer_close(w)) {
 		perror("gen_trace: close");
 		return 1;

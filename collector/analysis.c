@@ -36,6 +36,7 @@ struct analysis {
 	/* TREC_PROCESS records, by number - 1 (a number never seen is an empty entry) */
 	struct analysis_process *procs;
 	size_t nprocs;
+	struct trace_decoder decoder; /* format 2: threads, keys and stacks by id */
 };
 
 static void *own(struct analysis *a, void *p)
@@ -188,6 +189,54 @@ static void feed_event(struct analysis *a, struct trace_buf *b)
 	if (e.nframes > room)
 		e.nframes = (uint8_t)room;
 	hb_event(&a->hb, &e);
+}
+
+/* Events decoded but not yet analysed: hb_prefetch brings in what they will touch while the
+ * events before them are analysed. Any other record empties it first, so that hb and the code
+ * table see records in trace order, and ids the window's events refer to stay defined. */
+#define WINDOW		   64 /* a power of two: positions by masking */
+#define STAGE		   16 /* events between the stages of hb_prefetch */
+#define PREFETCH_FROM_KEYS 16384
+
+struct window {
+	struct trace_event ev[WINDOW];
+	size_t first, n;
+};
+
+/* Where the next event is decoded to; the oldest is analysed first when the window is full. */
+static struct trace_event *window_slot(struct analysis *a, struct window *w)
+{
+	if (w->n == WINDOW) {
+		hb_feed(&a->hb, &w->ev[w->first]);
+		w->first = (w->first + 1) % WINDOW;
+		w->n--;
+	}
+	return &w->ev[(w->first + w->n) % WINDOW];
+}
+
+/* The event decoded into window_slot() joins the window. */
+static void window_push(struct analysis *a, struct window *w)
+{
+	size_t last = (w->first + w->n) % WINDOW;
+	w->n++;
+	/* while the keys' shadows fit the caches, looking ahead only costs */
+	if (a->hb.nshadows < PREFETCH_FROM_KEYS)
+		return;
+	for (int stage = 0; stage < 3 && (size_t)stage * STAGE < w->n; stage++)
+		hb_prefetch(&a->hb, &w->ev[(last + WINDOW - (size_t)stage * STAGE) % WINDOW],
+			    stage);
+}
+
+static void window_drain(struct analysis *a, struct window *w)
+{
+	for (; w->n; w->n--, w->first = (w->first + 1) % WINDOW)
+		hb_feed(&a->hb, &w->ev[w->first]);
+}
+
+static uint32_t intern_stack(void *ctx, const struct pyrace_frame *frames, size_t n, int truncated)
+{
+	struct analysis *a = ctx;
+	return code_table_intern_stack(&a->code, frames, n, truncated);
 }
 
 /* ---- turning detector state into the report ---- */
@@ -650,13 +699,33 @@ struct analysis *analysis_of_trace_mode(const char *path, int predict, char *why
 	}
 	code_table_init(&a->code);
 	hb_init(&a->hb, &a->code);
+	if (trace_decoder_init(&a->decoder, intern_stack, a)) {
+		trace_reader_close(reader);
+		analysis_free(a);
+		snprintf(why, whylen, "out of memory");
+		return NULL;
+	}
 	hb_set_predict(&a->hb, predict);
 	a->stats.exit_status = -1;
 	uint32_t type;
 	struct trace_buf payload;
 	int rc, saw_stats = 0, saw_target = 0;
+	struct window window = {.n = 0};
+	struct window *w = &window;
 	while ((rc = trace_reader_next(reader, &type, &payload, warning, warnlen)) == 1) {
+		if (type == TREC_EV) {
+			if (trace_decode_event(&a->decoder, payload.data, payload.len,
+					       window_slot(a, w)) == 0)
+				window_push(a, w);
+			continue;
+		}
+		window_drain(a, w);
 		switch (type) {
+		case TREC_THREAD:
+		case TREC_KEY:
+		case TREC_STACK:
+			trace_decode_definition(&a->decoder, type, payload.data, payload.len);
+			break;
 		case TREC_TARGET:
 			read_target(a, &payload);
 			hb_set_main_pid(&a->hb, a->pid);
@@ -685,6 +754,7 @@ struct analysis *analysis_of_trace_mode(const char *path, int predict, char *why
 			break; /* a newer writer's record: skip it */
 		}
 	}
+	window_drain(a, w);
 	trace_reader_close(reader);
 	if (!saw_target) {
 		snprintf(why, whylen, "%s: %s", path,
@@ -714,6 +784,7 @@ void analysis_free(struct analysis *a)
 		return;
 	hb_free(&a->hb);
 	code_table_free(&a->code);
+	trace_decoder_free(&a->decoder);
 	for (size_t i = 0; i < a->nowned; i++)
 		free(a->owned[i]);
 	free(a->owned);

@@ -133,7 +133,7 @@ static struct probes *probes_for(struct session *s, pid_t pid, char *why, size_t
 
 struct seed {
 	struct probes *probes;
-	struct trace_writer *writer;
+	struct consumer *consumer;
 	pid_t pid;
 	uint16_t number;
 	size_t modules, dicts;
@@ -158,7 +158,7 @@ static void seed_watch(struct seed *s, uint64_t dict, uint64_t aux, int kind, co
 	size_t len = strlen(name);
 	e.key_len = (uint8_t)(len < PYRACE_KEY_MAX ? len : PYRACE_KEY_MAX);
 	memcpy(e.key, name, e.key_len);
-	trace_writer_record(s->writer, TREC_EVENT, &e, (uint32_t)PYRACE_EVENT_HEADER_SIZE);
+	consumer_write_event(s->consumer, &e);
 }
 
 static void seed_module(void *ctx, uint64_t module_dict, const char *name)
@@ -240,7 +240,7 @@ static int trace_with(struct session *s, struct traced *t, struct probes *p, int
 	if (!seed)
 		return 0;
 	uint64_t bias;
-	struct seed sd = {.probes = p, .writer = s->w, .pid = t->pid, .number = number};
+	struct seed sd = {.probes = p, .consumer = &s->c, .pid = t->pid, .number = number};
 	struct live_walk_visitor visitor = {&sd, seed_module, seed_global_dict, seed_global_object};
 	if (live_core_bias(t->pid, in, &bias) || live_walk_modules(t->pid, in, bias, &visitor) < 0)
 		fprintf(stderr,

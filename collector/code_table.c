@@ -46,9 +46,12 @@ int code_table_add(struct code_table *t, struct trace_buf *b)
 		goto fail;
 	if (table && len)
 		linetable_decode(table, len, first_line, &e.ranges, &e.nranges);
-	uint64_t *slot = u64map_put(&t->by_addr, addr, 0, NULL);
+	int created;
+	uint64_t *slot = u64map_put(&t->by_addr, addr, 0, &created);
 	if (!slot)
 		goto fail;
+	if (!created)
+		t->replaced++;
 	t->entries[t->n] = e;
 	*slot = ++t->n;
 	return 0;

@@ -26,6 +26,7 @@ struct stack_entry {
 
 struct code_table {
 	struct u64map by_addr; /* code address -> entry index + 1 */
+	uint64_t replaced;     /* code objects that took the address of an earlier one */
 	struct code_entry *entries;
 	size_t n, cap;
 	/* interned stacks */

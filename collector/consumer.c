@@ -68,6 +68,7 @@ static int handle_event(void *ctx, void *data, size_t size)
 	e.aux = tag(e.process, e.aux);
 	if (e.type == PYEV_CODE_FREED) {
 		u64map_remove(&c->code_seen, e.obj, 0);
+		trace_encoder_code_freed(&c->enc);
 		return 0;
 	}
 	/* (the stop it announces is seen through waitpid; the event itself goes into the trace:
@@ -82,14 +83,25 @@ static int handle_event(void *ctx, void *data, size_t size)
 	size_t nframes = e.nframes;
 	if (PYRACE_EVENT_HEADER_SIZE + nframes * sizeof(struct pyrace_frame) > size)
 		nframes = (size - PYRACE_EVENT_HEADER_SIZE) / sizeof(struct pyrace_frame);
-	for (size_t i = 0; i < nframes; i++) {
+	for (size_t i = 0; i < nframes; i++)
 		e.frames[i].code = tag(e.process, e.frames[i].code);
+	/* the trace holds each stack once: its code objects are resolved when it is new (or
+	 * code objects died since), not at every event */
+	int check;
+	uint32_t stack = trace_encode_stack(&c->enc, e.frames, nframes, e.truncated, &check);
+	for (size_t i = 0; check && i < nframes; i++)
 		resolve_code(c, p, e.frames[i].code);
-	}
-	if (trace_writer_record(c->writer, TREC_EVENT, &e, (uint32_t)size))
+	if (trace_encode_event(&c->enc, &e, stack))
 		c->write_failed = 1;
 	c->events++;
 	return 0;
+}
+
+int consumer_write_event(struct consumer *c, const struct pyrace_event *e)
+{
+	if (trace_encode_event(&c->enc, e, 0))
+		c->write_failed = 1;
+	return c->write_failed ? -1 : 0;
 }
 
 int consumer_init(struct consumer *c, int ring_fd, struct trace_writer *w)
@@ -104,7 +116,11 @@ int consumer_init(struct consumer *c, int ring_fd, struct trace_writer *w)
 	c->delay_ms = delay ? strtol(delay, NULL, 10) : 0;
 	if (c->delay_ms < 0 || c->delay_ms > 10000)
 		c->delay_ms = 0;
+	if (trace_encoder_init(&c->enc, w))
+		return -1;
 	c->rb = ring_buffer__new(ring_fd, handle_event, c, NULL);
+	if (!c->rb)
+		trace_encoder_free(&c->enc);
 	return c->rb ? 0 : -1;
 }
 
@@ -173,5 +189,6 @@ void consumer_free(struct consumer *c)
 	u64map_free(&c->tids_seen);
 	u64map_free(&c->current);
 	trace_buf_free(&c->buf);
+	trace_encoder_free(&c->enc);
 	free(c->procs);
 }

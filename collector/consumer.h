@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "interp.h"
+#include "trace_codec.h"
 #include "trace_format.h"
 #include "trace_io.h"
 #include "u64map.h"
@@ -29,6 +30,7 @@ struct consumer {
 	struct u64map current; /* tgid -> number of its address space now */
 	struct u64map code_seen;
 	struct trace_buf buf;
+	struct trace_encoder enc; /* events into compact records */
 	uint64_t events;
 	int live_counts; /* count threads for the live status line (stderr is a terminal) */
 	struct u64map tids_seen;
@@ -51,6 +53,9 @@ uint16_t consumer_add_process(struct consumer *c, pid_t pid, const struct interp
 void consumer_end_process(struct consumer *c, pid_t pid);
 /* Waits up to `timeout_ms` for events and writes them; returns events handled or -1. */
 int consumer_poll(struct consumer *c, int timeout_ms);
+/* Writes an event of no frames that did not come from a ring (obj and aux tagged, process set):
+ * what attaching found already there. 0, or -1 when writing failed. */
+int consumer_write_event(struct consumer *c, const struct pyrace_event *e);
 /* Writes whatever the ring buffers still hold. */
 int consumer_drain(struct consumer *c);
 void consumer_free(struct consumer *c);

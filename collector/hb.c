@@ -39,7 +39,6 @@ void hb_init(struct hb *h, struct code_table *code)
 	u64map_init(&h->channel_clock);
 	u64map_init(&h->channel_pending);
 	u64map_init(&h->registry_by_dict);
-	u64map_init(&h->test_frame_by_stack);
 	u64map_init(&h->spawn_site);
 	h->main_test_stack = UINT32_MAX;
 	u64map_init(&h->registry_clock);
@@ -78,12 +77,14 @@ void hb_free(struct hb *h)
 	free(h->vcs);
 	free(h->lockset_items);
 	free(h->races);
+	free(h->test_frame);
+	free(h->tstate_lock);
 	u64map_free(&h->next_ordinal);
-	struct u64map *maps[] = {&h->thread_by_tid,	  &h->lock_by_addr,	&h->var_by_addr,
-				 &h->shadow_by_key,	  &h->binding_by_obj,	&h->spawn_clock,
-				 &h->channel_clock,	  &h->channel_pending,	&h->lockset_by_hash,
-				 &h->race_by_hash,	  &h->registry_by_dict, &h->registry_clock,
-				 &h->test_frame_by_stack, &h->spawn_site};
+	struct u64map *maps[] = {&h->thread_by_tid, &h->lock_by_addr,	  &h->var_by_addr,
+				 &h->shadow_by_key, &h->binding_by_obj,	  &h->spawn_clock,
+				 &h->channel_clock, &h->channel_pending,  &h->lockset_by_hash,
+				 &h->race_by_hash,  &h->registry_by_dict, &h->registry_clock,
+				 &h->spawn_site};
 	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
 		u64map_free(maps[i]);
 	lockorder_free(&h->order);
@@ -100,9 +101,9 @@ void hb_set_main_pid(struct hb *h, uint32_t pid)
 	h->main_pid = pid;
 }
 
-static char *text_of(const struct pyrace_event *e)
+static char *text_of(const struct trace_event *e)
 {
-	size_t n = e->key_len < PYRACE_KEY_MAX ? e->key_len : PYRACE_KEY_MAX;
+	size_t n = e->key_len;
 	char *s = malloc(n + 1);
 	if (s) {
 		memcpy(s, e->key, n);
@@ -123,7 +124,7 @@ static int is_runtime_module(const char *name)
 
 /* Threads are told apart by process too: a tid names another thread once its process is gone, and
  * a forked child's main thread is not its parent's. */
-static uint32_t new_thread(struct hb *h, const struct pyrace_event *e)
+static uint32_t new_thread(struct hb *h, const struct trace_event *e)
 {
 	if (grow_array((void **)&h->threads, &h->threads_cap, h->nthreads + 1, sizeof(*h->threads),
 		       &h->out_of_memory))
@@ -132,6 +133,7 @@ static uint32_t new_thread(struct hb *h, const struct pyrace_event *e)
 	if (!given)
 		return UINT32_MAX;
 	uint32_t idx = (uint32_t)h->nthreads++;
+	h->thread_generation++;
 	struct hb_thread *t = &h->threads[idx];
 	memset(t, 0, sizeof(*t));
 	t->tid = e->tid;
@@ -146,23 +148,36 @@ static uint32_t new_thread(struct hb *h, const struct pyrace_event *e)
 	return idx;
 }
 
-static uint32_t thread_of(struct hb *h, const struct pyrace_event *e)
+static uint32_t thread_of(struct hb *h, const struct trace_event *e)
 {
+	uint64_t memo = e->thread_memo ? *e->thread_memo : 0;
+	if (memo && memo >> 32 == h->thread_generation)
+		return (uint32_t)memo - 1;
 	uint64_t *slot = u64map_get(&h->thread_by_tid, e->tid, e->process);
-	return slot ? (uint32_t)(*slot - 1) : new_thread(h, e);
+	uint32_t t = slot ? (uint32_t)(*slot - 1) : new_thread(h, e);
+	if (e->thread_memo && t != UINT32_MAX)
+		*e->thread_memo = (uint64_t)h->thread_generation << 32 | (t + 1);
+	return t;
 }
 
-static void note_sync(struct hb *h, uint32_t t, const struct pyrace_event *e, uint8_t kind,
+static void note_sync(struct hb *h, uint32_t t, const struct trace_event *e, uint8_t kind,
 		      uint64_t obj)
 {
-	struct hb_sync_history *r = &h->threads[t].recent;
-	if (r->n == HB_SYNC_HISTORY) {
-		memmove(&r->items[0], &r->items[1], (HB_SYNC_HISTORY - 1) * sizeof(r->items[0]));
-		r->n--;
-	}
-	r->items[r->n++] =
+	struct hb_sync_ring *r = &h->threads[t].recent;
+	r->items[r->total % HB_SYNC_HISTORY] =
 	    (struct hb_sync){.seq = h->events, .ts_ns = e->ts_ns, .obj = obj, .kind = kind};
 	r->total++;
+}
+
+/* A thread's recent sync events, oldest first, as a race keeps them. */
+static struct hb_sync_history history_of(const struct hb *h, uint32_t t)
+{
+	const struct hb_sync_ring *r = &h->threads[t].recent;
+	struct hb_sync_history out = {.total = r->total};
+	out.n = (uint8_t)(r->total < HB_SYNC_HISTORY ? r->total : HB_SYNC_HISTORY);
+	for (uint64_t i = 0; i < out.n; i++)
+		out.items[i] = r->items[(r->total - out.n + i) % HB_SYNC_HISTORY];
+	return out;
 }
 
 static void tick(struct hb *h, uint32_t t)
@@ -172,14 +187,14 @@ static void tick(struct hb *h, uint32_t t)
 }
 
 /* Does access `a` happen before the current point of thread `t`? */
-static int hb_ordered(const struct hb *h, const struct hb_access *a, uint32_t t)
+static inline int hb_ordered(const struct hb *h, const struct hb_access *a, uint32_t t)
 {
 	return a->thread == t || a->clock <= vclock_get(&h->threads[t].vc, a->thread);
 }
 
 /* Is `a` ordered before the current point of `t`: by happens-before, or under --predict by
  * weak causal precedence (which orders less). */
-static int happens_before(struct hb *h, const struct hb_access *a, uint32_t t)
+static inline int happens_before(struct hb *h, const struct hb_access *a, uint32_t t)
 {
 	if (!h->predict)
 		return hb_ordered(h, a, t);
@@ -195,13 +210,20 @@ static void join_strong(struct hb *h, uint32_t t, const struct vclock *src)
 		wcp_join_strong(&h->wcp, t, src);
 }
 
+/* The code object of the innermost frame of an event, NULL when it has none or it is unknown. */
+static const struct code_entry *innermost_code(const struct hb *h, const struct trace_event *e)
+{
+	const struct stack_entry *s = e->nframes ? code_table_stack(h->code, e->stack) : NULL;
+	return s && s->nframes ? code_table_get(h->code, h->code->frames[s->offset].code) : NULL;
+}
+
 /* Locks of the threading machinery (Condition, Event, Semaphore, Barrier, queue.Queue,
  * futures) guard state pyrace does not watch: their sections always order. */
-static int machinery_acquire(const struct hb *h, const struct pyrace_event *e)
+static int machinery_acquire(const struct hb *h, const struct trace_event *e)
 {
 	static const char *const files[] = {"/threading.py", "/queue.py", "/concurrent/futures/",
 					    "/multiprocessing/", "/asyncio/"};
-	const struct code_entry *c = e->nframes ? code_table_get(h->code, e->frames[0].code) : NULL;
+	const struct code_entry *c = innermost_code(h, e);
 	if (!c)
 		return 1; /* no Python caller: a C-level user, treated as machinery */
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
@@ -223,8 +245,32 @@ static uint32_t stored_clock(struct hb *h, struct vclock *src)
 
 /* ---- locks ---- */
 
+/* Lock `l` is now known by the name of shadow `binding`. */
+static void bind_lock(struct hb *h, struct hb_lock *l, int64_t binding)
+{
+	if (l->binding == binding)
+		return;
+	l->binding = binding;
+	const struct hb_shadow *s = &h->shadows[l->binding];
+	const struct hb_var *v = &h->vars[s->var];
+	l->ignored = 0;
+	if (v->kind == HB_VAR_MODULE && strcmp(v->module, "threading") == 0 && s->key_text)
+		for (size_t i = 0; i < sizeof(runtime_locks) / sizeof(runtime_locks[0]); i++)
+			l->ignored |= strcmp(s->key_text, runtime_locks[i]) == 0;
+}
+
+/* A lock takes the name it was stored under when first seen; a later store renames it then
+ * (remember_binding), so that a lock operation needs no look-up of names. */
+static struct hb_lock_memo *lock_memo(struct hb *h, uint64_t addr)
+{
+	return &h->lock_memo[(addr * 0x9e3779b97f4a7c15ull) >> 58]; /* 64 entries */
+}
+
 static struct hb_lock *lock_of(struct hb *h, uint64_t addr)
 {
+	struct hb_lock_memo *memo = lock_memo(h, addr);
+	if (memo->lock && memo->addr == addr)
+		return &h->locks[memo->lock - 1];
 	int created;
 	uint64_t *slot = u64map_put(&h->lock_by_addr, addr, 0, &created);
 	if (!slot)
@@ -243,16 +289,12 @@ static struct hb_lock *lock_of(struct hb *h, uint64_t addr)
 		*slot = ++h->nlocks;
 	}
 	struct hb_lock *l = &h->locks[*slot - 1];
-	uint64_t *bound = u64map_get(&h->binding_by_obj, addr, 0);
-	if (bound && l->binding != (int64_t)(*bound - 1)) {
-		l->binding = (int64_t)(*bound - 1);
-		const struct hb_shadow *s = &h->shadows[l->binding];
-		const struct hb_var *v = &h->vars[s->var];
-		l->ignored = 0;
-		if (v->kind == HB_VAR_MODULE && strcmp(v->module, "threading") == 0 && s->key_text)
-			for (size_t i = 0; i < sizeof(runtime_locks) / sizeof(runtime_locks[0]);
-			     i++)
-				l->ignored |= strcmp(s->key_text, runtime_locks[i]) == 0;
+	memo->addr = addr;
+	memo->lock = (uint32_t)*slot;
+	if (created) {
+		uint64_t *bound = u64map_get(&h->binding_by_obj, addr, 0);
+		if (bound)
+			bind_lock(h, l, (int64_t)(*bound - 1));
 	}
 	return l;
 }
@@ -272,6 +314,7 @@ static void push_held(struct hb *h, uint32_t t, uint32_t lock, uint32_t stack)
 		return;
 	th->held_stacks[th->nheld] = stack;
 	th->held[th->nheld++] = lock;
+	th->lockset_known = 0;
 }
 
 static int holds(const struct hb *h, uint32_t t, uint32_t lock)
@@ -293,6 +336,7 @@ static int pop_held(struct hb *h, uint32_t t, uint32_t lock)
 			memmove(&th->held_stacks[i - 1], &th->held_stacks[i],
 				(th->nheld - i) * sizeof(*th->held_stacks));
 			th->nheld--;
+			th->lockset_known = 0;
 			return 1;
 		}
 	}
@@ -317,7 +361,20 @@ static void release_into(struct hb *h, uint32_t t, struct vclock *dst)
 	tick(h, t);
 }
 
+static uint32_t find_lockset(struct hb *h, uint32_t t);
+
+/* The interned set of the locks `t` holds, found again only when that set changed. */
 static uint32_t intern_lockset(struct hb *h, uint32_t t)
+{
+	struct hb_thread *th = &h->threads[t];
+	if (!th->lockset_known) {
+		th->lockset = find_lockset(h, t);
+		th->lockset_known = 1;
+	}
+	return th->lockset;
+}
+
+static uint32_t find_lockset(struct hb *h, uint32_t t)
 {
 	const struct hb_thread *th = &h->threads[t];
 	if (th->nheld == 0)
@@ -364,10 +421,35 @@ size_t hb_lockset(const struct hb *h, uint32_t lockset, const uint32_t **locks)
 }
 
 /* Qualified name of the innermost frame of an event, or "" when it has none. */
-static const char *innermost_function(const struct hb *h, const struct pyrace_event *e)
+static const char *innermost_function(const struct hb *h, const struct trace_event *e)
 {
-	const struct code_entry *c = e->nframes ? code_table_get(h->code, e->frames[0].code) : NULL;
+	const struct code_entry *c = innermost_code(h, e);
 	return c ? c->qualname : "";
+}
+
+/* Is the innermost frame of `e` threading's Thread._set_tstate_lock (which takes a thread's
+ * sentinel lock)? Asked at every acquire: answered once per stack. */
+static int sets_tstate_lock(struct hb *h, const struct trace_event *e)
+{
+	if (!e->nframes)
+		return 0;
+	if (h->tstate_lock_replaced != h->code->replaced) {
+		/* a code object took another's address: what a stack's frames are has changed */
+		if (h->tstate_lock)
+			memset(h->tstate_lock, 0, h->tstate_lock_cap * sizeof(*h->tstate_lock));
+		h->tstate_lock_replaced = h->code->replaced;
+	}
+	uint8_t *known = NULL;
+	if (e->stack < h->tstate_lock_cap ||
+	    !grow_array((void **)&h->tstate_lock, &h->tstate_lock_cap, (size_t)e->stack + 1,
+			sizeof(*h->tstate_lock), NULL))
+		known = &h->tstate_lock[e->stack];
+	if (known && *known)
+		return *known == 2;
+	int yes = strcmp(innermost_function(h, e), "Thread._set_tstate_lock") == 0;
+	if (known)
+		*known = (uint8_t)(yes ? 2 : 1);
+	return yes;
 }
 
 /* Forgets a lock, so that a new lock at the same address starts a history of its own. */
@@ -383,6 +465,7 @@ static void forget_lock(struct hb *h, uint64_t addr)
 			;
 	u64map_remove(&h->lock_by_addr, addr, 0);
 	u64map_remove(&h->binding_by_obj, addr, 0);
+	lock_memo(h, addr)->lock = 0;
 }
 
 /* A lock died in thread t: forget it, so that a new lock at the same address starts a history
@@ -404,7 +487,7 @@ static void lock_died(struct hb *h, uint32_t t, uint64_t addr)
 
 /* The clock of one key of a weak-value registry; each lifetime of a registry dict is a registry
  * of its own, so a dict reborn at the same address shares nothing with the dead one. */
-static uint64_t *registry_slot(struct hb *h, const struct pyrace_event *e, int create)
+static uint64_t *registry_slot(struct hb *h, const struct trace_event *e, int create)
 {
 	uint64_t *reg = create ? u64map_put(&h->registry_by_dict, e->obj, 0, NULL)
 			       : u64map_get(&h->registry_by_dict, e->obj, 0);
@@ -418,7 +501,7 @@ static uint64_t *registry_slot(struct hb *h, const struct pyrace_event *e, int c
 }
 
 /* The first half of an entry's key in registry_clock (registry_slot made it). */
-static uint64_t registry_key(struct hb *h, const struct pyrace_event *e)
+static uint64_t registry_key(struct hb *h, const struct trace_event *e)
 {
 	const uint64_t *reg = u64map_get(&h->registry_by_dict, e->obj, 0);
 	return reg ? (*reg << 8) | e->key_kind : 0;
@@ -432,7 +515,7 @@ static void forget_dying_value(struct hb_thread *th)
 
 /* The value of a registry entry died (its last user let go of it), then the entry went: whoever
  * stores that key again found it gone, so comes after everything the last user did. */
-static void on_registry_remove(struct hb *h, const struct pyrace_event *e, uint32_t t)
+static void on_registry_remove(struct hb *h, const struct trace_event *e, uint32_t t)
 {
 	struct hb_thread *th = &h->threads[t];
 	uint64_t *slot = registry_slot(h, e, 1);
@@ -456,7 +539,7 @@ static void on_registry_remove(struct hb *h, const struct pyrace_event *e, uint3
 	tick(h, t);
 }
 
-static void on_registry_insert(struct hb *h, const struct pyrace_event *e, uint32_t t)
+static void on_registry_insert(struct hb *h, const struct trace_event *e, uint32_t t)
 {
 	uint64_t *slot = registry_slot(h, e, 0);
 	if (slot && *slot)
@@ -469,7 +552,7 @@ static void on_registry_insert(struct hb *h, const struct pyrace_event *e, uint3
 
 /* 3.13+: a thread ends by leaving its ThreadHandle, and a join that saw it end acquires that
  * handle. Modelled as 3.11's sentinel lock, released once by the ending thread. */
-static void on_thread_handle(struct hb *h, const struct pyrace_event *e, uint32_t t)
+static void on_thread_handle(struct hb *h, const struct trace_event *e, uint32_t t)
 {
 	struct hb_lock *l = lock_of(h, e->obj | HB_HANDLE_TAG);
 	if (!l)
@@ -488,7 +571,7 @@ static void on_thread_handle(struct hb *h, const struct pyrace_event *e, uint32_
 	lockorder_acquire(&h->order, t, epoch_of(h, t), lock, 0, NULL, NULL, 0, 0);
 }
 
-static void on_sync(struct hb *h, const struct pyrace_event *e, uint32_t t)
+static void on_sync(struct hb *h, const struct trace_event *e, uint32_t t)
 {
 	struct hb_thread *th = &h->threads[t];
 	switch (e->op) {
@@ -498,8 +581,7 @@ static void on_sync(struct hb *h, const struct pyrace_event *e, uint32_t t)
 			return;
 		vclock_join(&h->threads[t].vc, &l->vc);
 		uint32_t lock = (uint32_t)(l - h->locks);
-		int detected = !l->sentinel &&
-			       strcmp(innermost_function(h, e), "Thread._set_tstate_lock") == 0;
+		int detected = !l->sentinel && sets_tstate_lock(h, e);
 		if (detected)
 			l->sentinel = 1;
 		if (h->predict) {
@@ -519,8 +601,7 @@ static void on_sync(struct hb *h, const struct pyrace_event *e, uint32_t t)
 			return;
 		}
 		note_sync(h, t, e, HB_SYNC_ACQUIRE, lock);
-		uint32_t stack =
-		    code_table_intern_stack(h->code, e->frames, e->nframes, e->truncated);
+		uint32_t stack = e->stack;
 		lockorder_acquire(&h->order, t, epoch_of(h, t), lock, stack, th->held,
 				  th->held_stacks, th->nheld, intern_lockset(h, t));
 		push_held(h, t, lock, stack);
@@ -531,8 +612,7 @@ static void on_sync(struct hb *h, const struct pyrace_event *e, uint32_t t)
 		forget_lock(h, e->obj);
 		struct hb_lock *l = lock_of(h, e->obj);
 		if (l && e->nframes)
-			l->created =
-			    code_table_intern_stack(h->code, e->frames, e->nframes, e->truncated);
+			l->created = e->stack;
 		return;
 	}
 	case PYSYNC_LOCK_FREED:
@@ -577,10 +657,7 @@ static void on_sync(struct hb *h, const struct pyrace_event *e, uint32_t t)
 		lockorder_spawn(&h->order, t, epoch_of(h, t), e->obj);
 		{
 			/* where the thread was started, for the report */
-			uint32_t stack = e->nframes
-					     ? code_table_intern_stack(h->code, e->frames,
-								       e->nframes, e->truncated)
-					     : UINT32_MAX;
+			uint32_t stack = e->nframes ? e->stack : UINT32_MAX;
 			uint64_t *site = u64map_put(&h->spawn_site, e->obj, 0, NULL);
 			if (site)
 				*site = ((uint64_t)(t + 1) << 32) |
@@ -643,7 +720,7 @@ static void on_sync(struct hb *h, const struct pyrace_event *e, uint32_t t)
 }
 
 /* A new thread starts with everything its parent did before starting it. */
-static void on_thread_begin(struct hb *h, const struct pyrace_event *e)
+static void on_thread_begin(struct hb *h, const struct trace_event *e)
 {
 	uint32_t t = new_thread(h, e);
 	if (t == UINT32_MAX)
@@ -668,13 +745,24 @@ static void on_thread_begin(struct hb *h, const struct pyrace_event *e)
 
 /* ---- watched dicts ---- */
 
-static struct hb_var *var_of(struct hb *h, uint64_t addr)
+static struct hb_var_memo *var_memo(struct hb *h, uint64_t addr)
 {
-	uint64_t *slot = u64map_get(&h->var_by_addr, addr, 0);
-	return slot ? &h->vars[*slot - 1] : NULL;
+	return &h->var_memo[(addr * 0x9e3779b97f4a7c15ull) >> 56]; /* 256 entries */
 }
 
-static char *nested_name(const char *parent, const struct pyrace_event *e)
+static struct hb_var *var_of(struct hb *h, uint64_t addr)
+{
+	struct hb_var_memo *memo = var_memo(h, addr);
+	if (memo->var && memo->addr == addr)
+		return &h->vars[memo->var - 1];
+	uint64_t *slot = u64map_get(&h->var_by_addr, addr, 0);
+	if (!slot || !*slot)
+		return NULL;
+	*memo = (struct hb_var_memo){.addr = addr, .var = (uint32_t)*slot};
+	return &h->vars[*slot - 1];
+}
+
+static char *nested_name(const char *parent, const struct trace_event *e)
 {
 	char *key = text_of(e);
 	char *out = NULL;
@@ -690,7 +778,7 @@ static char *nested_name(const char *parent, const struct pyrace_event *e)
 	return n < 0 ? NULL : out;
 }
 
-static void on_watch(struct hb *h, const struct pyrace_event *e)
+static void on_watch(struct hb *h, const struct trace_event *e)
 {
 	if (grow_array((void **)&h->vars, &h->vars_cap, h->nvars + 1, sizeof(*h->vars),
 		       &h->out_of_memory))
@@ -738,15 +826,17 @@ static void on_watch(struct hb *h, const struct pyrace_event *e)
 	}
 	h->vars[h->nvars] = v;
 	*slot = ++h->nvars;
+	var_memo(h, e->obj)->var = 0;
 }
 
-static void on_unwatch(struct hb *h, const struct pyrace_event *e)
+static void on_unwatch(struct hb *h, const struct trace_event *e)
 {
 	u64map_remove(&h->var_by_addr, e->obj, 0);
+	var_memo(h, e->obj)->var = 0;
 	u64map_remove(&h->registry_by_dict, e->obj, 0);
 }
 
-static uint32_t shadow_of(struct hb *h, uint32_t var, const struct pyrace_event *e)
+static uint32_t shadow_of(struct hb *h, uint32_t var, const struct trace_event *e)
 {
 	uint64_t a = ((uint64_t)var << 8) | e->key_kind;
 	int created;
@@ -859,8 +949,8 @@ static void add_race(struct hb *h, uint32_t var, uint32_t shadow, const struct h
 			     .occurrences = 1,
 			     .dedup_hash = x,
 			     .predicted = h->predict && hb_ordered(h, prev, cur->thread),
-			     .current_sync = h->threads[cur->thread].recent,
-			     .previous_sync = h->threads[prev->thread].recent};
+			     .current_sync = history_of(h, cur->thread),
+			     .previous_sync = history_of(h, prev->thread)};
 	*slot = ++h->nraces;
 }
 
@@ -894,8 +984,9 @@ static void remember(struct hb *h, uint32_t si, const struct hb_access *a)
 			return;
 		}
 	}
-	if (grow_array((void **)&s->reads, &s->reads_cap, s->nreads + 1, sizeof(*s->reads),
-		       &h->out_of_memory))
+	/* one read per thread at most, and few threads read a key between two writes */
+	if (grow_array_from((void **)&s->reads, &s->reads_cap, s->nreads + 1, sizeof(*s->reads), 4,
+			    &h->out_of_memory))
 		return;
 	s->reads[s->nreads++] = *a;
 }
@@ -925,12 +1016,16 @@ static void check_whole_reads(struct hb *h, uint32_t var, uint32_t shadow,
 }
 
 /* The object stored by a write is now known by that variable's name. */
-static void remember_binding(struct hb *h, uint32_t var, const struct pyrace_event *e)
+static void remember_binding(struct hb *h, uint32_t var, const struct trace_event *e)
 {
 	uint32_t si = shadow_of(h, var, e);
 	uint64_t *slot = si == UINT32_MAX ? NULL : u64map_put(&h->binding_by_obj, e->aux, 0, NULL);
-	if (slot)
-		*slot = si + 1;
+	if (!slot)
+		return;
+	*slot = si + 1;
+	uint64_t *lock = u64map_get(&h->lock_by_addr, e->aux, 0);
+	if (lock)
+		bind_lock(h, &h->locks[*lock - 1], si);
 }
 
 static void note_name_stack(struct hb *h, uint32_t t, uint32_t stack)
@@ -965,9 +1060,12 @@ static int is_test_function(const struct code_entry *c)
 
 int hb_test_frame(struct hb *h, uint32_t stack)
 {
-	int created;
-	uint64_t *slot = u64map_put(&h->test_frame_by_stack, stack, 0, &created);
-	if (slot && !created)
+	uint8_t *slot = NULL;
+	if (stack < h->test_frame_cap ||
+	    !grow_array((void **)&h->test_frame, &h->test_frame_cap, (size_t)stack + 1,
+			sizeof(*h->test_frame), NULL))
+		slot = &h->test_frame[stack];
+	if (slot && *slot)
 		return (int)*slot - 2;
 	int found = -1;
 	const struct stack_entry *s = code_table_stack(h->code, stack);
@@ -978,7 +1076,7 @@ int hb_test_frame(struct hb *h, uint32_t stack)
 			found = (int)i;
 	}
 	if (slot)
-		*slot = (uint64_t)(found + 2);
+		*slot = (uint8_t)(found + 2);
 	return found;
 }
 
@@ -995,7 +1093,7 @@ static uint32_t test_of_access(struct hb *h, uint32_t stack)
 	return hb_test_frame(h, stack) >= 0 ? stack : h->main_test_stack;
 }
 
-static void on_access(struct hb *h, const struct pyrace_event *e, uint32_t t)
+static void on_access(struct hb *h, const struct trace_event *e, uint32_t t)
 {
 	struct hb_var *v = var_of(h, e->obj);
 	if (!v)
@@ -1008,9 +1106,7 @@ static void on_access(struct hb *h, const struct pyrace_event *e, uint32_t t)
 			remember_binding(h, var, e);
 		return;
 	}
-	uint32_t stack = code_table_intern_stack(h->code, e->frames, e->nframes, e->truncated);
-	if (stack == UINT32_MAX)
-		return;
+	uint32_t stack = e->stack;
 	note_name_stack(h, t, stack);
 	note_main_test(h, t, stack);
 	struct hb_access a = {.thread = t,
@@ -1044,13 +1140,12 @@ static void on_access(struct hb *h, const struct pyrace_event *e, uint32_t t)
 		}
 		return;
 	}
-	struct pyrace_event element;
+	struct trace_event element;
 	if (v->kind == HB_VAR_GLOBAL_SET && e->key_kind == PYKEY_STR) {
 		/* set.add and `in` are probed before the set hashes the element, and a str made
 		 * just before (f"user-{n}") has no hash yet: an element is known by its text */
-		memcpy(&element, e, PYRACE_EVENT_HEADER_SIZE);
-		size_t n = e->key_len < PYRACE_KEY_MAX ? e->key_len : PYRACE_KEY_MAX;
-		element.key_id = fnv(0xcbf29ce484222325ull, e->key, n);
+		element = *e;
+		element.key_id = fnv(0xcbf29ce484222325ull, e->key, e->key_len);
 		e = &element;
 	}
 	uint32_t si = shadow_of(h, var, e);
@@ -1080,6 +1175,53 @@ static void on_access(struct hb *h, const struct pyrace_event *e, uint32_t t)
 
 void hb_event(struct hb *h, const struct pyrace_event *e)
 {
+	uint32_t stack = code_table_intern_stack(h->code, e->frames, e->nframes, e->truncated);
+	if (stack == UINT32_MAX) {
+		h->out_of_memory = 1;
+		return;
+	}
+	struct trace_event in;
+	trace_event_from_v1(e, stack, &in);
+	hb_feed(h, &in);
+}
+
+void hb_prefetch(struct hb *h, struct trace_event *e, int stage)
+{
+	if (e->type != PYEV_ACCESS)
+		return;
+	if (stage == 0) {
+		const struct hb_var *v = var_of(h, e->obj);
+		uint64_t var = v ? (uint64_t)(v - h->vars) : 0;
+		if (v)
+			u64map_prefetch(&h->shadow_by_key, (var << 8) | e->key_kind, e->key_id);
+		e->prefetched = v ? (uint32_t)var + 1 : 0; /* the variable's index + 1 */
+		return;
+	}
+	if (stage == 1) {
+		uint64_t var = e->prefetched;
+		uint64_t *si =
+		    var ? u64map_get(&h->shadow_by_key, ((var - 1) << 8) | e->key_kind, e->key_id)
+			: NULL;
+		e->prefetched = si ? (uint32_t)*si : 0; /* the shadow's index + 1 */
+		if (si) {
+			const struct hb_shadow *s = &h->shadows[*si - 1];
+			__builtin_prefetch(s);
+			__builtin_prefetch((const char *)s + 64);
+		}
+		return;
+	}
+	/* a hint may be stale (the event's variable or key changed meanwhile): only in range */
+	if (e->prefetched && e->prefetched <= h->nshadows) {
+		const struct hb_shadow *s = &h->shadows[e->prefetched - 1];
+		if (s->reads) {
+			__builtin_prefetch(s->reads);
+			__builtin_prefetch((const char *)s->reads + 64);
+		}
+	}
+}
+
+void hb_feed(struct hb *h, const struct trace_event *e)
+{
 	h->events++;
 	if (e->truncated)
 		h->truncated_stacks++;
@@ -1102,12 +1244,8 @@ void hb_event(struct hb *h, const struct pyrace_event *e)
 			/* a value dying: its registry removal and its locks' frees come together */
 			if (e->op != PYSYNC_LOCK_FREED && e->op != PYSYNC_REGISTRY_REMOVE)
 				forget_dying_value(&h->threads[t]);
-			if (e->nframes && e->tid == h->threads[t].pid) {
-				uint32_t stack = code_table_intern_stack(h->code, e->frames,
-									 e->nframes, e->truncated);
-				if (stack != UINT32_MAX)
-					note_main_test(h, t, stack);
-			}
+			if (e->nframes && e->tid == h->threads[t].pid)
+				note_main_test(h, t, e->stack);
 			on_sync(h, e, t);
 		}
 		return;

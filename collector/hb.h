@@ -9,6 +9,7 @@
 #include "wcp.h"
 #include "events.h"
 #include "lockorder.h"
+#include "trace_codec.h"
 #include "u64map.h"
 #include "vclock.h"
 
@@ -57,6 +58,12 @@ struct hb_sync_history {
 	uint64_t total;
 };
 
+/* The same as a thread keeps it: item i of all is at i % HB_SYNC_HISTORY, no shifting. */
+struct hb_sync_ring {
+	struct hb_sync items[HB_SYNC_HISTORY];
+	uint64_t total;
+};
+
 struct hb_thread {
 	uint32_t tid;
 	uint32_t pid;	  /* of its process */
@@ -80,7 +87,21 @@ struct hb_thread {
 	uint64_t removal_registry, removal_key;
 	int removal_open;
 	uint32_t freed_lock;
-	struct hb_sync_history recent;
+	struct hb_sync_ring recent;
+	uint32_t lockset; /* interned set of held[], valid while lockset_known */
+	int lockset_known;
+};
+
+/* A var_by_addr look-up kept: accesses to the same few dicts find them without the map. */
+struct hb_var_memo {
+	uint64_t addr;
+	uint32_t var; /* index + 1, 0: empty */
+};
+
+/* A lock_by_addr look-up kept: a release finds the lock its acquire found. */
+struct hb_lock_memo {
+	uint64_t addr;
+	uint32_t lock; /* index + 1, 0: empty */
 };
 
 struct hb_lock {
@@ -150,9 +171,11 @@ struct hb {
 	struct hb_lock *locks;
 	size_t nlocks, locks_cap;
 	struct u64map lock_by_addr;
+	struct hb_lock_memo lock_memo[64]; /* recent look-ups of lock_by_addr, by address */
 	struct hb_var *vars;
 	size_t nvars, vars_cap;
 	struct u64map var_by_addr;
+	struct hb_var_memo var_memo[256]; /* recent look-ups of var_by_addr, by address */
 	struct hb_shadow *shadows;
 	size_t nshadows, shadows_cap;
 	struct u64map shadow_by_key;  /* (var << 8 | key kind, key id) -> index + 1 */
@@ -172,8 +195,14 @@ struct hb {
 	size_t nraces, races_cap;
 	struct u64map race_by_hash;
 	struct u64map spawn_site; /* boot pointer -> (parent + 1) << 32 | spawn stack + 1 */
-	struct u64map test_frame_by_stack; /* stack -> innermost test frame + 2, 1 for none */
-	uint32_t main_test_stack;	   /* the main thread's latest stack inside a test */
+	uint8_t *test_frame; /* by stack: innermost test frame + 2, 1 for none, 0 not known yet */
+	size_t test_frame_cap;
+	uint8_t
+	    *tstate_lock; /* by stack: 2 innermost is Thread._set_tstate_lock, 1 not, 0 unknown */
+	size_t tstate_lock_cap;
+	uint64_t tstate_lock_replaced; /* code->replaced when tstate_lock was last valid */
+	uint32_t thread_generation;    /* changes when a (process, tid) names a new thread */
+	uint32_t main_test_stack;      /* the main thread's latest stack inside a test */
 	struct lockorder order;
 	int predict;			 /* --predict: races by weak causal precedence */
 	struct wcp wcp; /* its clocks */ /* potential deadlocks */
@@ -187,7 +216,14 @@ void hb_free(struct hb *h);
 void hb_set_main_pid(struct hb *h, uint32_t pid);
 /* --predict: order by weak causal precedence instead of happens-before (see wcp.h). */
 void hb_set_predict(struct hb *h, int on);
-/* Feeds one event in trace order. */
+/* Feeds one event in trace order; its stack is one of h->code's. */
+void hb_feed(struct hb *h, const struct trace_event *e);
+/* Hints for an event that hb_feed will be given soon: stage 0 brings in where its key is
+ * looked up, stage 1 (later) the key's shadow, stage 2 (later still) the reads it remembers.
+ * The analysis of a long trace waits on memory more than it computes: accesses to keys all
+ * over a large working set each miss the caches a few times. Changes nothing. */
+void hb_prefetch(struct hb *h, struct trace_event *e, int stage);
+/* The same for an event as the kernel gives it (its stack interned here). */
 void hb_event(struct hb *h, const struct pyrace_event *e);
 
 /* Whether an operation writes (iteration and copy read every key; everything else but a plain

@@ -1,4 +1,13 @@
-/* The trace file: a versioned header, then self-describing records that readers may skip. */
+/* The trace file: a versioned header, then self-describing records that readers may skip.
+ *
+ * Format 2 (written since issue #5): a record is its type (one byte, never 0), its payload length
+ * (LEB128, at most 4 bytes) and the payload. Events are TREC_EV records of a dozen bytes that
+ * refer to threads, keys and stacks by small ids, each defined by a TREC_THREAD, TREC_KEY or
+ * TREC_STACK record written before the first event that uses it. Ids are reused: a definition
+ * replaces the earlier one of the same id, so reader and writer keep bounded tables. A trace cut
+ * anywhere stays readable up to its last complete record, as every definition precedes its use.
+ *
+ * Format 1 (8-byte record headers, every event a whole TREC_EVENT) is still read. */
 #ifndef PYRACE_TRACE_FORMAT_H
 #define PYRACE_TRACE_FORMAT_H
 
@@ -6,9 +15,11 @@
 #include <stdint.h>
 
 /* "PYRACE" + format version byte + newline; the byte-order mark follows in native order. */
-#define TRACE_MAGIC	 "PYRACE\001\n"
-#define TRACE_MAGIC_LEN	 8
-#define TRACE_VERSION	 1
+#define TRACE_MAGIC	"PYRACE\002\n"
+#define TRACE_MAGIC_LEN 8
+#define TRACE_VERSION	2
+/* the first format, still readable: 8-byte record headers, whole events */
+#define TRACE_VERSION_1	 1
 #define TRACE_BYTE_ORDER 0x01020304u
 #define TRACE_MAX_RECORD (16u << 20)
 
@@ -18,10 +29,14 @@ struct trace_file_header {
 	uint32_t byte_order;
 };
 
+/* Record header of format 1 (format 2: a type byte and a LEB128 length). */
 struct trace_record_header {
 	uint32_t type;
 	uint32_t len; /* payload bytes that follow */
 };
+
+/* Record types of format 2 are below 256. */
+#define TRACE_MAX_RECORD_TYPE 255
 
 enum trace_record_type {
 	TREC_TARGET = 1, /* who was traced: pid, interpreter, argv */
@@ -31,7 +46,20 @@ enum trace_record_type {
 	TREC_LOST,	 /* events lost in the kernel until now (a running total) */
 	TREC_MODE,	 /* u32 flags (TMODE_*): what the recording left out on purpose */
 	TREC_PROCESS,	 /* one traced address space: number, pid, parent, interpreter, argv */
+	/* format 2 (all numbers LEB128 unless said otherwise) */
+	TREC_THREAD, /* id < TRACE_THREAD_IDS, process number, pid, tid */
+	TREC_KEY,    /* id < TRACE_KEY_IDS, u8 kind, key id, u8 length, text */
+	/* id (1 .. TRACE_STACK_IDS), callers' stack id (0 none), u8 truncated, u8 n,
+	 * n x (zigzag(code - code of the next frame, 0 if none), instr): these frames,
+	 * innermost first, on top of the callers' */
+	TREC_STACK,
+	TREC_EV, /* one event: see trace_codec.h */
 };
+
+/* Ids a format-2 reader keeps at most (the writer's tables are no larger). */
+#define TRACE_THREAD_IDS 4096u
+#define TRACE_KEY_IDS	 65536u
+#define TRACE_STACK_IDS	 16384u
 
 enum trace_mode_flags {
 	TMODE_NO_READS = 1, /* reads were not recorded: only write-write races can be found */

@@ -3,6 +3,8 @@
 
 #include <stdlib.h>
 
+#include "grow.h"
+
 enum { SLOT_EMPTY = 0, SLOT_USED = 1, SLOT_DELETED = 2 };
 
 static uint64_t mix(uint64_t a, uint64_t b)
@@ -48,6 +50,7 @@ static int grow(struct u64map *m)
 	struct u64map_slot *slots = calloc(cap, sizeof(*slots));
 	if (!slots)
 		return -1;
+	grow_hint_huge(slots, cap * sizeof(*slots));
 	for (size_t i = 0; i < m->cap; i++) {
 		struct u64map_slot *s = &m->slots[i];
 		if (s->used != SLOT_USED)
@@ -98,4 +101,10 @@ int u64map_remove(struct u64map *m, uint64_t a, uint64_t b)
 	m->count--;
 	m->tombstones++;
 	return 0;
+}
+
+void u64map_prefetch(const struct u64map *m, uint64_t a, uint64_t b)
+{
+	if (m->cap)
+		__builtin_prefetch(&m->slots[mix(a, b) & (m->cap - 1)]);
 }

@@ -24,5 +24,8 @@ uint64_t *u64map_get(struct u64map *m, uint64_t a, uint64_t b);
  * `created` (may be NULL) tells whether it was inserted. Pointers die at the next insert. */
 uint64_t *u64map_put(struct u64map *m, uint64_t a, uint64_t b, int *created);
 int u64map_remove(struct u64map *m, uint64_t a, uint64_t b);
+/* Asks the processor to bring in the slot where (a, b) is looked up first: a hint, for a look-up
+ * to come. */
+void u64map_prefetch(const struct u64map *m, uint64_t a, uint64_t b);
 
 #endif

@@ -11,11 +11,6 @@ void vclock_free(struct vclock *v)
 	v->n = 0;
 }
 
-uint32_t vclock_get(const struct vclock *v, uint32_t thread)
-{
-	return thread < v->n ? v->c[thread] : 0;
-}
-
 static int reserve(struct vclock *v, uint32_t n)
 {
 	if (n <= v->n)
@@ -44,7 +39,19 @@ int vclock_join(struct vclock *dst, const struct vclock *src)
 {
 	if (reserve(dst, src->n))
 		return -1;
-	for (uint32_t i = 0; i < src->n; i++)
+	/* four entries at a time (a join at every acquire, over every thread): the compiler's
+	 * vector extension, which plain -O2 does not vectorise this loop into by itself */
+	typedef uint32_t quad __attribute__((vector_size(16)));
+	uint32_t i = 0;
+	for (; i + 4 <= src->n; i += 4) {
+		quad d, s;
+		memcpy(&d, dst->c + i, sizeof(d));
+		memcpy(&s, src->c + i, sizeof(s));
+		quad greater = (quad)(d > s);
+		d = (d & greater) | (s & ~greater);
+		memcpy(dst->c + i, &d, sizeof(d));
+	}
+	for (; i < src->n; i++)
 		if (src->c[i] > dst->c[i])
 			dst->c[i] = src->c[i];
 	return 0;

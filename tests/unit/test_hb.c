@@ -647,6 +647,31 @@ static void test_sentinel_not_held(void **state)
 	assert_int_equal(f->h.nraces, 0);
 }
 
+/* Whether an acquire takes a sentinel is known once per stack, until a code object takes the
+ * address of the one in its innermost frame: the same frames then run other code. */
+static void test_sentinel_after_code_replaced(void **state)
+{
+	struct fixture *f = *state;
+	watch_main(f);
+	add_code(f, CODE_1, "/usr/lib/python3.11/threading.py", "Thread._set_tstate_lock", 1070,
+		 NULL, 0);
+	struct pyrace_event e = event(f, PYEV_SYNC, PYSYNC_ACQUIRE, T1, SENTINEL, 0);
+	add_frame(&e, CODE_1, 0);
+	feed(f, &e);
+	assert_true(f->h.locks[lock_index(&f->h, SENTINEL)].sentinel);
+	/* the same stack again, for another lock: a sentinel too */
+	e = event(f, PYEV_SYNC, PYSYNC_ACQUIRE, T2, LOCK_B, 0);
+	add_frame(&e, CODE_1, 0);
+	feed(f, &e);
+	assert_true(f->h.locks[lock_index(&f->h, LOCK_B)].sentinel);
+	/* the code object died and a function of the program now lives at its address */
+	add_code(f, CODE_1, "/srv/app.py", "worker", 10, NULL, 0);
+	e = event(f, PYEV_SYNC, PYSYNC_ACQUIRE, T1, LOCK_A, 0);
+	add_frame(&e, CODE_1, 0);
+	feed(f, &e);
+	assert_false(f->h.locks[lock_index(&f->h, LOCK_A)].sentinel);
+}
+
 /* ---- SimpleQueue ------------------------------------------------------------------------- */
 
 static void test_queue_same_item_orders(void **state)
@@ -1617,6 +1642,7 @@ int main(void)
 	    T(test_thread_handle_end_join),
 	    T(test_reused_tid_is_new_thread),
 	    T(test_sentinel_not_held),
+	    T(test_sentinel_after_code_replaced),
 	    T(test_queue_same_item_orders),
 	    T(test_queue_other_item_does_not_order),
 	    T(test_queue_same_item_twice),

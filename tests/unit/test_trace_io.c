@@ -16,11 +16,12 @@
 #include "analysis.h"
 #include "events.h"
 #include "report.h"
+#include "trace_codec.h"
 #include "trace_format.h"
 #include "trace_io.h"
 
-#define HEADER_SIZE ((long)sizeof(struct trace_file_header))
-#define REC_HEADER  sizeof(struct trace_record_header)
+#define HEADER_SIZE	((long)sizeof(struct trace_file_header))
+#define REC_HEADER(len) trace_record_header_size((uint32_t)(len))
 
 static char tmpdir[] = "/tmp/pyrace-trace-test-XXXXXX";
 
@@ -107,7 +108,7 @@ static void write_records(const char *path, const struct rec *recs, size_t n, si
 	for (size_t i = 0; i < n; i++) {
 		assert_int_equal(trace_writer_record(w, recs[i].type, recs[i].data, recs[i].len),
 				 0);
-		off += REC_HEADER + recs[i].len;
+		off += REC_HEADER(recs[i].len) + recs[i].len;
 		if (ends)
 			ends[i] = off;
 	}
@@ -330,7 +331,9 @@ static void test_bad_magic(void **state)
 		uint8_t b = (uint8_t)(TRACE_MAGIC[i] ^ 0x20);
 		expect_rejected(path, i, &b, 1, "is not a pyrace trace");
 	}
-	uint8_t v = 2; /* the version byte of the magic */
+	uint8_t v = 3; /* the version byte of the magic */
+	expect_rejected(path, 6, &v, 1, "unknown trace format version");
+	v = 1; /* format 1 in the magic, not in the version field */
 	expect_rejected(path, 6, &v, 1, "unknown trace format version");
 }
 
@@ -398,8 +401,16 @@ static void expect_bad_record(const char *path, uint32_t type, uint32_t len, con
 	write_records(path, recs, 3, ends);
 	size_t size;
 	uint8_t *data = read_whole(path, &size);
-	struct trace_record_header h = {.type = type, .len = len};
-	memcpy(data + ends[0], &h, sizeof(h));
+	/* a format-2 header: type byte, then the length in LEB128 */
+	uint8_t h[6];
+	size_t n = 0;
+	h[n++] = (uint8_t)type;
+	for (uint64_t v = len;; v >>= 7) {
+		h[n++] = (uint8_t)(v < 0x80 ? v : (v & 0x7f) | 0x80);
+		if (v < 0x80)
+			break;
+	}
+	memcpy(data + ends[0], h, n);
 	write_whole(path, data, size);
 	free(data);
 
@@ -432,7 +443,7 @@ static void test_bad_record_length(void **state)
 	expect_bad_record(path, TREC_EVENT, UINT32_MAX - 7, "corrupt");
 	expect_bad_record(path, 0, 20, "corrupt");
 	/* longer than what is left, within the limit */
-	expect_bad_record(path, TREC_EVENT, 20 + REC_HEADER + 30 + 1, "truncated");
+	expect_bad_record(path, TREC_EVENT, 20 + REC_HEADER(30) + 30 + 1, "truncated");
 	expect_bad_record(path, TREC_EVENT, TRACE_MAX_RECORD, "truncated");
 }
 
@@ -589,20 +600,70 @@ static uint32_t unit_on_line(const struct pyfunc *fn, int line)
 	return 0;
 }
 
-/* A trace being written, and the file offset reached. */
+/* A trace being written: format 2 through the consumer's encoder, or format 1 as its writers
+ * wrote it (8-byte record headers, whole events), to check that old traces stay readable. */
 struct trace_build {
+	int version;
+	const char *path;
 	struct trace_writer *w;
-	size_t offset;
+	struct trace_encoder enc;
+	FILE *v1;
 	size_t events;
 };
 
-static void put_record(struct trace_build *t, uint32_t type, const void *p, size_t len)
+static void build_open(struct trace_build *t, const char *path, int version)
 {
-	assert_int_equal(trace_writer_record(t->w, type, p, (uint32_t)len), 0);
-	t->offset += REC_HEADER + len;
+	memset(t, 0, sizeof(*t));
+	t->version = version;
+	t->path = path;
+	if (version == TRACE_VERSION_1) {
+		t->v1 = fopen(path, "wb");
+		assert_non_null(t->v1);
+		struct trace_file_header h = {.version = 1, .byte_order = TRACE_BYTE_ORDER};
+		memcpy(h.magic, "PYRACE\001\n", TRACE_MAGIC_LEN);
+		assert_int_equal(fwrite(&h, sizeof(h), 1, t->v1), 1);
+		return;
+	}
+	t->w = trace_writer_open(path);
+	assert_non_null(t->w);
+	assert_int_equal(trace_encoder_init(&t->enc, t->w), 0);
 }
 
-/* One TREC_EVENT cut to its frames, as the consumer writes them. */
+/* The file offset reached: everything written so far is on disk. */
+static size_t build_offset(struct trace_build *t)
+{
+	if (t->v1)
+		assert_int_equal(fflush(t->v1), 0);
+	else
+		assert_int_equal(trace_writer_flush(t->w), 0);
+	struct stat st;
+	assert_int_equal(stat(t->path, &st), 0);
+	return (size_t)st.st_size;
+}
+
+static void build_close(struct trace_build *t)
+{
+	if (t->v1) {
+		assert_int_equal(fclose(t->v1), 0);
+		return;
+	}
+	assert_false(t->enc.failed);
+	trace_encoder_free(&t->enc);
+	assert_int_equal(trace_writer_close(t->w), 0);
+}
+
+static void put_record(struct trace_build *t, uint32_t type, const void *p, size_t len)
+{
+	if (t->v1) {
+		struct trace_record_header h = {.type = type, .len = (uint32_t)len};
+		assert_int_equal(fwrite(&h, sizeof(h), 1, t->v1), 1);
+		assert_int_equal(fwrite(p, 1, len, t->v1), len);
+		return;
+	}
+	assert_int_equal(trace_writer_record(t->w, type, p, (uint32_t)len), 0);
+}
+
+/* One event, as the consumer writes it. */
 static void put_event(struct trace_build *t, uint8_t type, uint8_t op, uint32_t tid, uint64_t obj,
 		      uint64_t aux, const char *key, uint64_t code, uint32_t instr)
 {
@@ -626,9 +687,15 @@ static void put_event(struct trace_build *t, uint8_t type, uint8_t op, uint32_t 
 		e.frames[0].code = code;
 		e.frames[0].instr = instr;
 	}
-	put_record(t, TREC_EVENT, &e,
-		   PYRACE_EVENT_HEADER_SIZE + e.nframes * sizeof(struct pyrace_frame));
 	t->events++;
+	if (t->v1) {
+		put_record(t, TREC_EVENT, &e,
+			   PYRACE_EVENT_HEADER_SIZE + e.nframes * sizeof(struct pyrace_frame));
+		return;
+	}
+	int check;
+	uint32_t stack = trace_encode_stack(&t->enc, e.frames, e.nframes, e.truncated, &check);
+	assert_int_equal(trace_encode_event(&t->enc, &e, stack), 0);
 }
 
 /* Offsets in the synthetic trace: after the target record, after each race's second access,
@@ -639,7 +706,7 @@ struct layout {
 	int line_k, line_j;
 };
 
-static void write_synthetic_trace(const char *path, struct layout *out)
+static void write_synthetic_trace(const char *path, int version, struct layout *out)
 {
 	static const char src[] = "CACHE = {}\n"
 				  "\n"
@@ -652,8 +719,8 @@ static void write_synthetic_trace(const char *path, struct layout *out)
 	out->line_j = 5;
 	uint32_t unit_k = unit_on_line(&fn, out->line_k), unit_j = unit_on_line(&fn, out->line_j);
 
-	struct trace_build t = {.w = trace_writer_open(path), .offset = (size_t)HEADER_SIZE};
-	assert_non_null(t.w);
+	struct trace_build t;
+	build_open(&t, path, version);
 	struct trace_buf b = {0};
 	trace_put_u32(&b, MAIN);
 	trace_put_str(&b, "3.11.2");
@@ -664,7 +731,7 @@ static void write_synthetic_trace(const char *path, struct layout *out)
 	trace_put_str(&b, "app.py");
 	assert_false(b.error);
 	put_record(&t, TREC_TARGET, b.data, b.len);
-	out->target_end = t.offset;
+	out->target_end = build_offset(&t);
 
 	trace_buf_reset(&b);
 	trace_put_u64(&b, CODE_W);
@@ -679,15 +746,15 @@ static void write_synthetic_trace(const char *path, struct layout *out)
 	put_event(&t, PYEV_WATCH, PYWATCH_GLOBAL_DICT, MAIN, CACHE, MAIN_MOD, "CACHE", 0, 0);
 	put_event(&t, PYEV_ACCESS, PYOP_WRITE, T1, CACHE, 0, "k", CODE_W, unit_k);
 	put_event(&t, PYEV_ACCESS, PYOP_WRITE, T2, CACHE, 0, "k", CODE_W, unit_k);
-	out->race_k_end = t.offset;
+	out->race_k_end = build_offset(&t);
 	const uint64_t lost = 5;
 	put_record(&t, TREC_LOST, &lost, sizeof(lost));
-	out->lost_end = t.offset;
+	out->lost_end = build_offset(&t);
 	put_record(&t, 77, "from a newer writer", 19);
 	put_event(&t, PYEV_ACCESS, PYOP_WRITE, T1, CACHE, 0, "j", CODE_W, unit_k);
 	put_event(&t, PYEV_ACCESS, PYOP_READ, T2, CACHE, 0, "j", CODE_W, unit_j);
-	out->race_j_end = t.offset;
-	out->stats_start = t.offset;
+	out->race_j_end = build_offset(&t);
+	out->stats_start = out->race_j_end;
 
 	trace_buf_reset(&b);
 	trace_put_u64(&b, 7);		  /* lost events */
@@ -698,10 +765,10 @@ static void write_synthetic_trace(const char *path, struct layout *out)
 	trace_put_u32(&b, 0);		  /* ended early */
 	assert_false(b.error);
 	put_record(&t, TREC_STATS, b.data, b.len);
-	out->size = t.offset;
+	out->size = build_offset(&t);
 	out->events = t.events;
 	trace_buf_free(&b);
-	assert_int_equal(trace_writer_close(t.w), 0);
+	build_close(&t);
 }
 
 static const struct report_race *race_on(const struct report *r, const char *key)
@@ -726,13 +793,12 @@ static void check_access(const struct report_access *a, const char *op, uint32_t
 	assert_int_equal(a->stack.frames[0].line, line);
 }
 
-static void test_analysis_of_trace(void **state)
+static void analyse_synthetic_trace(int version)
 {
-	(void)state;
 	char path[256], why[512] = "", warning[512] = "x";
 	path_in_tmp(path, sizeof(path), "synthetic.trace");
 	struct layout l;
-	write_synthetic_trace(path, &l);
+	write_synthetic_trace(path, version, &l);
 	struct analysis *a = analysis_of_trace(path, why, sizeof(why), warning, sizeof(warning));
 	if (!a)
 		fail_msg("analysis failed: %s", why);
@@ -782,16 +848,28 @@ static void test_analysis_of_trace(void **state)
 	analysis_free(a);
 }
 
-/* The trace cut at every byte: no analysis before the target record, then every race whose
- * accesses are complete, a warning and ended_early whenever the final record is missing. */
-static void test_analysis_of_cut_trace(void **state)
+static void test_analysis_of_trace(void **state)
 {
 	(void)state;
+	analyse_synthetic_trace(TRACE_VERSION);
+}
+
+/* A trace of the first format is analysed as before. */
+static void test_analysis_of_format_1_trace(void **state)
+{
+	(void)state;
+	analyse_synthetic_trace(TRACE_VERSION_1);
+}
+
+/* The trace cut at every byte: no analysis before the target record, then every race whose
+ * accesses are complete, a warning and ended_early whenever the final record is missing. */
+static void analyse_cut_trace(int version)
+{
 	char full[256], cut[256];
 	path_in_tmp(full, sizeof(full), "synthetic-full.trace");
 	path_in_tmp(cut, sizeof(cut), "synthetic-cut.trace");
 	struct layout l;
-	write_synthetic_trace(full, &l);
+	write_synthetic_trace(full, version, &l);
 	size_t size;
 	uint8_t *data = read_whole(full, &size);
 	assert_int_equal(size, l.size);
@@ -831,6 +909,13 @@ static void test_analysis_of_cut_trace(void **state)
 	free(data);
 }
 
+static void test_analysis_of_cut_trace(void **state)
+{
+	(void)state;
+	analyse_cut_trace(TRACE_VERSION);
+	analyse_cut_trace(TRACE_VERSION_1);
+}
+
 static void test_analysis_rejects(void **state)
 {
 	(void)state;
@@ -866,6 +951,7 @@ int main(void)
 	    cmocka_unit_test(test_file_mode),
 	    cmocka_unit_test(test_trace_buf),
 	    cmocka_unit_test(test_analysis_of_trace),
+	    cmocka_unit_test(test_analysis_of_format_1_trace),
 	    cmocka_unit_test(test_analysis_of_cut_trace),
 	    cmocka_unit_test(test_analysis_rejects),
 	};

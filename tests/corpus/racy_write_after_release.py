@@ -3,7 +3,9 @@
 
 # The first write is ordered before the reader by LOCK (release -> acquire).  The
 # second write comes after the release, so nothing orders it with the read.  The
-# reader's sleep makes it take LOCK after the writer has released it.
+# reader takes LOCK only once the writer is done, which it learns from an attribute of an
+# object pyrace does not watch: nothing that orders (no lock, no Event), however late the
+# writer runs.
 
 import threading
 import time
@@ -13,16 +15,25 @@ LOCK = threading.Lock()
 GATE = threading.Barrier(2, timeout=10)
 
 
+class Progress:
+    writer_done = False
+
+
+PROGRESS = Progress()
+
+
 def writer():
     GATE.wait()
     with LOCK:
         STATUS["phase"] = "running"
     STATUS["phase"] = "done"  # bug: written outside the lock
+    PROGRESS.writer_done = True
 
 
 def reader(out):
     GATE.wait()
-    time.sleep(0.05)
+    while not PROGRESS.writer_done:
+        time.sleep(0.005)
     with LOCK:
         out.append(STATUS["phase"])
 

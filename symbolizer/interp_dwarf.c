@@ -96,6 +96,18 @@ static int is_probed(const struct interp_info *in, const char *name)
 	return 0;
 }
 
+/* Whether function `name` starts with one of the '|'-separated `prefixes`. */
+static int within(const char *name, const char *prefixes)
+{
+	for (const char *p = prefixes; *p;) {
+		size_t n = strcspn(p, "|");
+		if (strncmp(name, p, n) == 0)
+			return 1;
+		p += n + (p[n] == '|');
+	}
+	return 0;
+}
+
 static void record_sites(struct interp_info *in, const struct symbol_table *core, size_t probe,
 			 const struct inline_query *q)
 {
@@ -110,9 +122,7 @@ static void record_sites(struct interp_info *in, const struct symbol_table *core
 		if (symbol_table_function_at(core, s->entry_pc, &holder) == 0)
 			holder_name = holder.name;
 		const struct inline_spec *how = probe_table_inline(in->table, p->spec->function);
-		int wanted =
-		    !covered && how &&
-		    (!how->within || strncmp(holder_name, how->within, strlen(how->within)) == 0);
+		int wanted = !covered && how && (!how->within || within(holder_name, how->within));
 		p->ninlined_wanted += wanted;
 		in->ninlined_total++;
 		if (in->ninlined == sizeof(in->inlined) / sizeof(in->inlined[0]))

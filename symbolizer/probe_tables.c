@@ -137,6 +137,39 @@ static const struct probe_spec specs_313[] = {
     {"queue_get_return", "_queue_SimpleQueue_get", 1, QUEUE, "SimpleQueue", NULL},
     {"queue_get_entry", "_queue_SimpleQueue_get_nowait", 0, QUEUE, "SimpleQueue", "self"},
     {"queue_get_return", "_queue_SimpleQueue_get_nowait", 1, QUEUE, "SimpleQueue", NULL},
+    /* Lists and sets bound to globals: the functions that fired once per operation in a warm
+     * loop (docs/interpreters.md §11). */
+    {"list_write", "list_append", 0, CORE, "list writes", "self"},
+    /* a warm L.append(x) calls out only when the list must grow */
+    {"list_write", "list_resize", 0, CORE, "list writes", "self"},
+    {"list_extend", "list_extend", 0, CORE, "list writes", "self iterable"},
+    {"list_extend", "list_inplace_concat", 0, CORE, "list writes", "_self|self other"},
+    {"list_write", "list_insert", 0, CORE, "list writes", "self"},
+    {"list_write", "list_pop", 0, CORE, "list writes", "self"},
+    {"list_write", "list_remove", 0, CORE, "list writes", "self"},
+    {"list_write", "list_clear_impl", 0, CORE, "list writes", "a|self"},
+    {"list_write", "list_ass_subscript", 0, CORE, "list writes", "self|_self"},
+    {"list_write", "list_sort_impl", 0, CORE, "list writes", "self"},
+    {"list_write", "list_reverse", 0, CORE, "list writes", "self"},
+    {"list_read", "list_subscript", 0, CORE, "list reads", "_self|self"},
+    {"list_read", "list_slice_lock_held", 0, CORE, "list reads", "a"},
+    {"list_read", "list_iter", 0, CORE, "list reads", "seq"},
+    {"list_read", "list_contains", 0, CORE, "list reads", "aa|a"},
+    {"list_read", "list_index", 0, CORE, "list reads", "self"},
+    {"list_read", "list_count", 0, CORE, "list reads", "self"},
+    {"list_read", "list_copy", 0, CORE, "list reads", "self"},
+    {"list_read", "PyList_AsTuple", 0, CORE, "list reads", "v"},
+    {"dict_dealloc", "list_dealloc", 0, CORE, "list lifetime", "self|op"},
+    {"set_add", "set_add", 0, CORE, "set writes", "so|self key"},
+    {"set_discard", "set_discard", 0, CORE, "set writes", "so|self key"},
+    {"set_discard", "set_remove", 0, CORE, "set writes", "so|self key"},
+    {"set_pop", "set_pop", 0, CORE, "set writes", "so|self"},
+    {"set_clear", "set_clear_internal", 0, CORE, "set writes", "so|self"},
+    {"set_update", "set_update_internal", 0, CORE, "set writes", "so other"},
+    {"set_update", "set_merge_lock_held", 0, CORE, "set writes", "so otherset"},
+    {"set_contains", "_PySet_Contains", 0, CORE, "set reads", "so key"},
+    {"set_iterate", "set_iter", 0, CORE, "set reads", "so|self"},
+    {"dict_dealloc", "set_dealloc", 0, CORE, "set lifetime", "so|self"},
 };
 
 /* 3.13t (free-threaded, built by tests/interpreters/setup.sh with -O2, no LTO/PGO): the 3.13
@@ -321,11 +354,65 @@ static const struct unseen_op unseen_311[] = {
      "specialised"},
 };
 
+/* Measured on Debian's 3.13.5 and 3.14.10 the same way (docs/interpreters.md §11). */
+static const struct unseen_op unseen_313[] = {
+    {"list writes", "L.append(x)",
+     "specialised (CALL_LIST_APPEND appends inline): seen only while unspecialised and when "
+     "the list grows (list_resize)"},
+    {"list writes", "L[i] = v",
+     "specialised (STORE_SUBSCR_LIST_INT) for an int index 0 <= i < len(L): not seen; negative "
+     "indices, slices and del L[i] are"},
+    {"list reads", "L[i]",
+     "specialised (BINARY_SUBSCR_LIST_INT) for an int index 0 <= i < len(L): not seen; negative "
+     "indices and slices are"},
+    {"list reads", "list(L), [*L]",
+     "the copy is made inside list_vectorcall and the eval loop, where no probed function or "
+     "copy holds the list: not seen (sorted(L), L.copy(), L[:] are)"},
+    {"list reads", "len(L), len(S)",
+     "list_length and set_len are not probed: a uprobe on every len() of any list or set "
+     "costs more than it shows"},
+    {"list reads", "next() of an iterator",
+     "listiter_next / setiter_iternext fire once per element: only the iterator's creation "
+     "(iter(L), for x in L) is the read"},
+    {"dict reads", "LOAD_GLOBAL",
+     "specialised (LOAD_GLOBAL_MODULE) on its second execution: a global read is seen once "
+     "per instruction"},
+};
+
+static const struct unseen_op unseen_314[] = {
+    {"list writes", "L.append(x)",
+     "specialised (CALL_LIST_APPEND appends inline): seen only while unspecialised and when "
+     "the list grows (the eval loop's copies of _PyList_AppendTakeRefListResize)"},
+    {"list writes", "L[i] = v",
+     "specialised (STORE_SUBSCR_LIST_INT) for an int index 0 <= i < len(L): not seen; negative "
+     "indices, slices and del L[i] are"},
+    {"list reads", "L[i]",
+     "specialised (BINARY_OP_SUBSCR_LIST_INT) for an int index 0 <= i < len(L): not seen; "
+     "negative indices and slices are"},
+    {"list reads", "len(L), len(S)",
+     "list_length and set_len are not probed: a uprobe on every len() of any list or set "
+     "costs more than it shows"},
+    {"list reads", "next() of an iterator",
+     "listiter_next / setiter_iternext fire once per element: only the iterator's creation "
+     "(iter(L), for x in L) is the read"},
+    {"dict reads", "LOAD_GLOBAL",
+     "specialised (LOAD_GLOBAL_MODULE) on its second execution: a global read is seen once "
+     "per instruction"},
+};
+
 const struct unseen_op *unseen_ops_for(unsigned major, unsigned minor, size_t *count)
 {
 	if (major == 3 && minor == 11) {
 		*count = sizeof(unseen_311) / sizeof(unseen_311[0]);
 		return unseen_311;
+	}
+	if (major == 3 && minor == 13) {
+		*count = sizeof(unseen_313) / sizeof(unseen_313[0]);
+		return unseen_313;
+	}
+	if (major == 3 && minor == 14) {
+		*count = sizeof(unseen_314) / sizeof(unseen_314[0]);
+		return unseen_314;
 	}
 	*count = 0;
 	return NULL;
@@ -337,6 +424,16 @@ static const struct inline_spec inlines_313[] = {
      NULL},
     /* inlined into _weakref._remove_dead_weakref, WeakValueDictionary's callback */
     {"_PyDict_DelItemIf", "registry_remove", NULL, NULL, NULL, NULL, NULL},
+    /* list(L) (PySequence_List), sorted(L); [*L] (the eval loop's copy) loses its target */
+    {"list_extend", "list_extend", NULL, NULL, NULL, NULL,
+     "PySequence_List|builtin_sorted|_PyList_Extend"},
+    /* tuple(L) */
+    {"PyList_AsTuple", "list_read", NULL, NULL, NULL, NULL, "PySequence_Tuple"},
+    /* x in S, x not in S (CONTAINS_OP_SET) */
+    {"_PySet_Contains", "set_contains", NULL, NULL, NULL, NULL, "_PyEval_EvalFrameDefault"},
+    /* S |= T: set_ior promoted into the in-place number protocol */
+    {"set_update_internal", "set_update", NULL, NULL, NULL, NULL,
+     "binary_iop|PyNumber_InPlace|PySequence_InPlaceConcat"},
 };
 
 /* docs/interpreters.md §10 */
@@ -354,6 +451,10 @@ static const struct inline_spec inlines_314[] = {
      "_PyEval_EvalFrameDefault"},
     /* tuple(L) */
     {"PyList_AsTuple", "list_read", NULL, NULL, NULL, NULL, "PySequence_Tuple"},
+    /* S |= T: set_ior promoted into the in-place number protocol, its set optimised out
+     * there but not in the set_update_internal it inlines */
+    {"set_update_internal", "set_update", NULL, NULL, NULL, NULL,
+     "binary_iop|PyNumber_InPlace|PySequence_InPlaceConcat"},
 };
 
 /* 3.13t: GCC -O2 inlines these where no other probe sees them */

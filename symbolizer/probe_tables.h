@@ -32,13 +32,14 @@ struct unseen_op {
 	const char *why;
 };
 
-/* Inlined copies of `function` outside probed callers (only those inside a function whose name
- * starts with `within`, when set) are probed too: program `entry` where each starts (its arguments
- * from the copy's parameters, as the function's spec names them), and when `exit` is set, that
- * program where the caller's variable `result` (a register there) first holds the copy's result,
- * right after the copy's code. When the copy's arguments are optimised out where it starts, program
- * `via_callable` runs there instead, given the caller's variable `callable`: the builtin method
- * object being called, whose m_self the function received as its first argument. */
+/* Inlined copies of `function` outside probed callers are probed too (with `within` set, only
+ * those inside a function whose name starts with one of its '|'-separated prefixes): program
+ * `entry` where each starts (its arguments from the copy's parameters, as the function's spec
+ * names them), and when `exit` is set, that program where the caller's variable `result` (a
+ * register there) first holds the copy's result, right after the copy's code. When the copy's
+ * arguments are optimised out where it starts, program `via_callable` runs there instead,
+ * given the caller's variable `callable`: the builtin method object being called, whose m_self
+ * the function received as its first argument. */
 struct inline_spec {
 	const char *function;
 	const char *entry;

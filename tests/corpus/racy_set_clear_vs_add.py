@@ -1,7 +1,6 @@
 # corpus: a global set cleared by one thread while another adds to it, no lock: clear() is a
 # write of the whole set, reported as SEEN{*}
 # expect: __main__.SEEN{*}
-# expect-3.13: none (lists and sets are not probed on 3.13 yet: its table has no list/set rows)
 
 import threading
 

@@ -813,6 +813,9 @@ NEW_VERSIONS = {
                                ("method_vectorcall_VARARGS_KEYWORDS.lto_priv.0+623", "result=r15",
                                 "ok (inlined exit)"),
                                ("_weakref__remove_dead_weakref.lto_priv.0+55", "op=rbp",
+                                "ok (inlined entry)"),
+                               # §11: x in S, _PySet_Contains inlined into the eval loop
+                               ("_PyEval_EvalFrameDefault+15067", "so=r13 key=r12",
                                 "ok (inlined entry)")]},
     "sid": {"minor": "3.14", "insertdict": "insertdict.isra.0", "mp": "mp=rdi",
             "clones": ["dict_dict_merge.constprop.0.isra.0", "dict_dict_merge.constprop.1.isra.0",
@@ -826,6 +829,9 @@ NEW_VERSIONS = {
                             ("method_vectorcall_FASTCALL.lto_priv.0+129", "self=r9 args=r8+8",
                              "ok (inlined entry)"),
                             ("_weakref__remove_dead_weakref.lto_priv.0+60", "op=rbx key=r12",
+                             "ok (inlined entry)"),
+                            # §11: a warm append's growth, in the eval loop
+                            ("_PyEval_EvalFrameDefault.cold+83084", "self=rcx",
                              "ok (inlined entry)")]},
 }
 INTERP_CACHE = os.environ.get("PYRACE_INTERP_CACHE", "/var/cache/pyrace-interpreters")

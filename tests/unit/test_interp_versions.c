@@ -192,6 +192,37 @@ static void test_313(void **state)
 	assert_true(s->traced);
 	/* insertdict's dict is its second argument: the program reads it from rsi */
 	assert_int_equal(point(&in, "insertdict.lto_priv.0")->regs[0], PYREG_RSI);
+
+	/* lists and sets (§11): a warm append is seen when list_resize grows the list */
+	assert_string_equal(where(point(&in, "list_resize.lto_priv.0"), "self"), "rdi");
+	assert_string_equal(where(point(&in, "list_inplace_concat.lto_priv.0"), "_self"), "rdi");
+	/* x in S: _PySet_Contains inlined into the eval loop (CONTAINS_OP_SET) */
+	s = site_in(&in, "_PySet_Contains", "_PyEval_EvalFrameDefault");
+	assert_non_null(s);
+	assert_true(s->wanted && s->traced);
+	const struct probe_point *q = NULL;
+	for (size_t i = 0; i < in.nprobes; i++)
+		if (in.probes[i].kind == PROBE_INLINE_ENTRY && in.probes[i].vaddr == s->entry_pc)
+			q = &in.probes[i];
+	assert_non_null(q);
+	assert_string_equal(probe_program(q), "set_contains");
+	assert_int_equal(q->regs[0], PYREG_R13);
+	assert_int_equal(q->regs[1], PYREG_R12);
+	/* sorted(L) copies through list_extend inlined into builtin_sorted; the eval loop's copy
+	 * ([*L]) has no target in a register and is not wanted */
+	s = site_in(&in, "list_extend", "builtin_sorted");
+	assert_non_null(s);
+	assert_true(s->traced);
+	s = site_in(&in, "list_extend", "_PyEval_EvalFrameDefault");
+	assert_non_null(s);
+	assert_false(s->wanted);
+	/* S |= T: set_update_internal inlined into PyNumber_InPlaceOr */
+	s = site_in(&in, "set_update_internal", "PyNumber_InPlaceOr");
+	assert_non_null(s);
+	assert_true(s->traced);
+	size_t unseen;
+	assert_non_null(unseen_ops_for(3, 13, &unseen));
+	assert_true(unseen >= 5);
 }
 
 /* The free-threaded 3.13t that setup.sh builds (trixie-ft): no table of ours has its layout;
@@ -399,6 +430,18 @@ static void test_314(void **state)
 	assert_non_null(s);
 	assert_true(s->wanted && s->traced);
 	assert_string_equal(probe_program(point(&in, "PySequence_Tuple+72")), "list_read");
+	/* S |= T: set_ior promoted into the in-place protocol, probed where it inlines
+	 * set_update_internal (binary_iop1: the set in rdi) */
+	s = site_in(&in, "set_update_internal", "binary_iop1");
+	assert_non_null(s);
+	assert_true(s->traced);
+	assert_int_equal(point(&in, "binary_iop1.lto_priv.0+138")->regs[0], PYREG_RDI);
+	/* the compiler's copies are not the program's sets */
+	s = site_in(&in, "set_update_internal", "_PySymtable_Build");
+	assert_true(s == NULL || !s->wanted);
+	size_t unseen;
+	assert_non_null(unseen_ops_for(3, 14, &unseen));
+	assert_true(unseen >= 5);
 }
 
 /* The locations DWARF gives, as the probe programs read them. */

@@ -75,10 +75,13 @@ struct {
 	__uint(max_entries, 16 * 1024 * 1024);
 } events SEC(".maps");
 
+/* The event being built, one per thread: a uprobe program can be preempted (it runs with
+ * migration, not preemption, disabled), and another thread on the same CPU would overwrite a
+ * per-CPU buffer under it; the free-threaded build runs its threads truly at once. */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct pyrace_event);
 } scratch SEC(".maps");
 
@@ -203,9 +206,12 @@ static __always_inline struct pyrace_event *new_event(__u8 type, __u8 op)
 		if (la && la->tid == id)
 			la->tid = 0;
 	}
-	struct pyrace_event *e = bpf_map_lookup_elem(&scratch, &zero);
-	if (!e)
+	struct pyrace_event *e = bpf_task_storage_get(&scratch, bpf_get_current_task_btf(), NULL,
+						      BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!e) {
+		count(0); /* no memory for this thread's buffer: lost, and counted as such */
 		return NULL;
+	}
 	e->ts_ns = bpf_ktime_get_ns();
 	e->pid = id >> 32;
 	e->tid = (__u32)id;

@@ -183,7 +183,8 @@ static void print_probe_table(const struct interp_info *in)
 static void print_unseen(const struct interp_info *in)
 {
 	size_t n;
-	const struct unseen_op *ops = unseen_ops_for(in->major, in->minor, &n);
+	const struct unseen_op *ops =
+	    unseen_ops_for_build(in->major, in->minor, in->free_threaded, &n);
 	if (!n)
 		return;
 	printf("\n  %-20s %-22s %s\n", "event class", "operation", "present but not visible");

@@ -228,6 +228,36 @@ static const struct probe_spec specs_313t[] = {
     {"queue_get_return", "_queue_SimpleQueue_get", 1, QUEUE, "SimpleQueue", NULL},
     {"queue_get_entry", "_queue_SimpleQueue_get_nowait", 0, QUEUE, "SimpleQueue", "self"},
     {"queue_get_return", "_queue_SimpleQueue_get_nowait", 1, QUEUE, "SimpleQueue", NULL},
+    /* Lists and sets bound to globals (docs/interpreters.md §10, "Lists and sets"): 3.13t does
+     * not specialise, so every L.append(x), L[i] and L[i] = v calls out */
+    {"list_write", "list_append", 0, CORE, "list writes", "self"},
+    /* extend, +=, list(L), [*L], sorted(L): the writer and the list read */
+    {"list_extend", "list_extend_lock_held", 0, CORE, "list writes", "self iterable"},
+    {"list_write", "list_insert", 0, CORE, "list writes", "self"},
+    {"list_write", "list_pop", 0, CORE, "list writes", "self"},
+    {"list_write", "list_remove", 0, CORE, "list writes", "self"},
+    {"list_write", "list_clear_impl", 0, CORE, "list writes", "self|a"},
+    {"list_write", "list_ass_subscript", 0, CORE, "list writes", "_self|self"},
+    {"list_write", "list_sort_impl", 0, CORE, "list writes", "self"},
+    {"list_write", "list_reverse", 0, CORE, "list writes", "self"},
+    {"list_read", "list_subscript", 0, CORE, "list reads", "_self|self"},
+    {"list_read", "list_slice_lock_held", 0, CORE, "list reads", "a"},
+    {"list_read", "list_iter", 0, CORE, "list reads", "seq"},
+    {"list_read", "list_contains", 0, CORE, "list reads", "aa|a"},
+    {"list_read", "list_index", 0, CORE, "list reads", "self"},
+    {"list_read", "list_count", 0, CORE, "list reads", "self"},
+    {"list_read", "PyList_AsTuple", 0, CORE, "list reads", "v"},
+    {"dict_dealloc", "list_dealloc", 0, CORE, "list lifetime", "self|op"},
+    {"set_add", "set_add", 0, CORE, "set writes", "so|self key"},
+    {"set_discard", "set_discard", 0, CORE, "set writes", "so|self key"},
+    {"set_discard", "set_remove", 0, CORE, "set writes", "so|self key"},
+    {"set_pop", "set_pop", 0, CORE, "set writes", "so|self"},
+    {"set_clear", "set_clear_internal", 0, CORE, "set writes", "so|self"},
+    {"set_update", "set_update_internal", 0, CORE, "set writes", "so other"},
+    {"set_update", "set_merge_lock_held", 0, CORE, "set writes", "so otherset"},
+    {"set_contains", "_PySet_Contains", 0, CORE, "set reads", "so key"},
+    {"set_iterate", "set_iter", 0, CORE, "set reads", "so|self"},
+    {"dict_dealloc", "set_dealloc", 0, CORE, "set lifetime", "so|self"},
 };
 
 /* 3.14: the same functions by name (docs/interpreters.md §1, §10). */
@@ -399,6 +429,27 @@ static const struct unseen_op unseen_314[] = {
      "specialised (LOAD_GLOBAL_MODULE) on its second execution: a global read is seen once "
      "per instruction"},
 };
+
+/* 3.13t specialises nothing: L.append(x), L[i], L[i] = v and every LOAD_GLOBAL call out
+ * (docs/interpreters.md §10, "Lists and sets") */
+static const struct unseen_op unseen_313t[] = {
+    {"list reads", "len(L), len(S)",
+     "list_length and set_len are not probed: a uprobe on every len() of any list or set "
+     "costs more than it shows"},
+    {"list reads", "next() of an iterator",
+     "listiter_next / setiter_iternext fire once per element: only the iterator's creation "
+     "(iter(L), for x in L) is the read"},
+};
+
+const struct unseen_op *unseen_ops_for_build(unsigned major, unsigned minor, int free_threaded,
+					     size_t *count)
+{
+	if (free_threaded && major == 3 && minor == 13) {
+		*count = sizeof(unseen_313t) / sizeof(unseen_313t[0]);
+		return unseen_313t;
+	}
+	return unseen_ops_for(major, minor, count);
+}
 
 const struct unseen_op *unseen_ops_for(unsigned major, unsigned minor, size_t *count)
 {

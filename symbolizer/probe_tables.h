@@ -67,6 +67,9 @@ extern const size_t probe_spec_count;
 
 /* The operations a version does inline, for doctor; *count is set (0 when none are known). */
 const struct unseen_op *unseen_ops_for(unsigned major, unsigned minor, size_t *count);
+/* The same for the build: the free-threaded one specialises nothing. */
+const struct unseen_op *unseen_ops_for_build(unsigned major, unsigned minor, int free_threaded,
+					     size_t *count);
 /* How `t` probes inlined copies of `function`, or NULL when it leaves them alone. */
 const struct inline_spec *probe_table_inline(const struct probe_table *t, const char *function);
 

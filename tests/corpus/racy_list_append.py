@@ -1,6 +1,5 @@
 # corpus: two threads append to a global list with no lock; the list is one variable
 # expect: __main__.ITEMS
-# expect-3.13t: none (lists and sets are not probed on the free-threaded build yet: its table has no list/set rows)
 
 import threading
 

@@ -1,7 +1,6 @@
 # corpus: one thread walks a global list while another appends to it, no lock: the walk may
 # see some of the new items or none
 # expect: __main__.ITEMS
-# expect-3.13t: none (lists and sets are not probed on the free-threaded build yet: its table has no list/set rows)
 
 import threading
 

@@ -2,7 +2,6 @@
 # no lock: sorted(L) copies the list without an iterator, so its read is seen where the copy
 # is made
 # expect: __main__.SCORES
-# expect-3.13t: none (lists and sets are not probed on the free-threaded build yet: its table has no list/set rows)
 
 import threading
 

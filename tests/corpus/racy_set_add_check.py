@@ -1,6 +1,5 @@
 # corpus: check-then-add on a global set with no lock: both threads may see the job as new
 # expect: __main__.SEEN{'job-7'}
-# expect-3.13t: none (lists and sets are not probed on the free-threaded build yet: its table has no list/set rows)
 
 import threading
 

@@ -1,7 +1,6 @@
 # corpus: a global set cleared by one thread while another adds to it, no lock: clear() is a
 # write of the whole set, reported as SEEN{*}
 # expect: __main__.SEEN{*}
-# expect-3.13t: none (lists and sets are not probed on the free-threaded build yet: its table has no list/set rows)
 
 import threading
 

@@ -1,7 +1,6 @@
 # corpus: one thread merges into a global set in place (s |= ...), another tests membership,
 # no lock: the merge is a write of the whole set, reported as TAGS{*}
 # expect: __main__.TAGS{*}
-# expect-3.13t: none (lists and sets are not probed on the free-threaded build yet: its table has no list/set rows)
 
 # On 3.14, S |= T runs set_ior inlined into the in-place number protocol (binary_iop1 and
 # others), which pyrace probes through the set_update_internal copied there.

@@ -316,6 +316,29 @@ static void test_313t(void **state)
 			assert_true(in.probes[i].regs_known);
 		}
 	assert_true(entry);
+	/* lists and sets: every row found out of line, with its arguments from DWARF
+	 * (docs/interpreters.md §10, "Lists and sets") */
+	p = point(&in, "list_append");
+	assert_string_equal(probe_program(p), "list_write");
+	assert_string_equal(where(p, "self"), "rdi");
+	p = point(&in, "list_extend_lock_held");
+	assert_string_equal(probe_program(p), "list_extend");
+	assert_string_equal(where(p, "self"), "rdi");
+	assert_string_equal(where(p, "iterable"), "rsi");
+	assert_string_equal(where(point(&in, "list_subscript"), "_self"), "rdi");
+	assert_string_equal(where(point(&in, "list_clear_impl"), "a"), "rdi");
+	p = point(&in, "_PySet_Contains");
+	assert_string_equal(probe_program(p), "set_contains");
+	assert_string_equal(where(p, "so"), "rdi");
+	assert_string_equal(where(p, "key"), "rsi");
+	assert_string_equal(probe_program(point(&in, "set_update_internal")), "set_update");
+	/* 3.13t specialises nothing: L.append(x), L[i], L[i] = v are seen, not listed as unseen */
+	size_t unseen;
+	const struct unseen_op *ops = unseen_ops_for_build(3, 13, 1, &unseen);
+	assert_non_null(ops);
+	for (size_t i = 0; i < unseen; i++)
+		assert_null(strstr(ops[i].operation, "L[i]"));
+	assert_int_equal(unseen, 2);
 }
 
 static void test_314(void **state)

@@ -115,9 +115,11 @@ int interp_probe_at(const struct symbol_table *t, uint64_t vaddr, int is_return,
 	unsigned char insn[4];
 	static const unsigned char endbr64[4] = {0xf3, 0x0f, 0x1e, 0xfa};
 	p->entry = vaddr;
-	/* a uprobe on endbr64 is single-stepped (~9 us a hit instead of ~0.5 us) */
-	if (!is_return && symbol_table_read(t, vaddr, insn, 4) == 0 &&
-	    memcmp(insn, endbr64, 4) == 0)
+	/* a uprobe on endbr64 is single-stepped (~9 us a hit instead of ~0.5 us). A return probe
+	 * moves too: endbr64 leaves the stack alone, so the return address is still at the top
+	 * of the stack when the kernel swaps it for its trampoline. */
+	(void)is_return;
+	if (symbol_table_read(t, vaddr, insn, 4) == 0 && memcmp(insn, endbr64, 4) == 0)
 		vaddr += 4;
 	if (symbol_table_vaddr_to_offset(t, vaddr, &p->file_offset))
 		return -1;

@@ -9,6 +9,7 @@
 
 #include "dwarf_inline.h"
 #include "probe_regs.h"
+#include "x86_insn.h"
 
 /* The debug file when there is one (its DWARF describes the stripped file), else the file. */
 static struct dwarf_file *open_dwarf(const struct symbol_table *t, const char *path, char *used,
@@ -63,7 +64,50 @@ static size_t pick_args(const char *names, const struct dwarf_params *params, st
 	return n;
 }
 
-static void fill_args(struct dwarf_file *df, struct probe_point *p)
+/* Whether every argument the program reads is in a register (plus a constant, maybe). */
+static int args_in_registers(const struct probe_arg *args, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int32_t offset;
+		if (probe_reg_parse(args[i].where, &offset) == PYREG_NONE)
+			return 0;
+	}
+	return 1;
+}
+
+/* Moves an entry point whose instruction the kernel must single-step (~9 us a hit: `sub $8,
+ * %rsp` after endbr64, say) to the first one of the function's entry block it emulates (~0.5
+ * us), if DWARF has every argument the program reads in a register there. */
+static void prefer_emulated(const struct symbol_table *t, Dwarf_Die *fn, struct probe_point *p)
+{
+	uint8_t code[64];
+	struct x86_insn insn;
+	if (!t || symbol_table_read(t, p->vaddr, code, sizeof(code)) ||
+	    !x86_insn_decode(code, sizeof(code), &insn) || insn.emulated)
+		return;
+	for (size_t off = 0; off < sizeof(code) && !insn.ends_block;) {
+		off += insn.len;
+		if (!x86_insn_decode(code + off, sizeof(code) - off, &insn))
+			return;
+		if (!insn.emulated)
+			continue;
+		uint64_t pc = p->vaddr + off, file_offset;
+		struct dwarf_params params;
+		struct probe_arg args[6];
+		dwarf_die_params(fn, pc, &params);
+		size_t n = pick_args(p->spec->args, &params, args, sizeof(args) / sizeof(args[0]));
+		if (n != p->nargs || !args_in_registers(args, n) ||
+		    symbol_table_vaddr_to_offset(t, pc, &file_offset))
+			return;
+		memcpy(p->args, args, sizeof(args));
+		p->vaddr = pc;
+		p->file_offset = file_offset;
+		return;
+	}
+}
+
+static void fill_args(const struct symbol_table *t, struct dwarf_file *df, struct probe_point *p,
+		      int move)
 {
 	if (!p->found || p->spec->is_return || p->kind != PROBE_FUNCTION)
 		return;
@@ -74,6 +118,8 @@ static void fill_args(struct dwarf_file *df, struct probe_point *p)
 		dwarf_die_params(&fn, p->vaddr, &params);
 	p->nargs = pick_args(p->spec->args, have ? &params : NULL, p->args,
 			     sizeof(p->args) / sizeof(p->args[0]));
+	if (move && have && args_in_registers(p->args, p->nargs))
+		prefer_emulated(t, &fn, p);
 	/* DWARF without this function (3.14's lock_dealloc): a copy whose signature GCC kept
 	 * (no IPA clone) takes its arguments as the calling convention says, in the order the
 	 * program reads them, as on 3.11 without DWARF */
@@ -149,17 +195,6 @@ static void record_sites(struct interp_info *in, const struct symbol_table *core
 	}
 }
 
-/* Whether every argument the program reads is in a register at the copy's start. */
-static int args_in_registers(const struct interp_inline_site *s)
-{
-	for (size_t i = 0; i < s->nargs; i++) {
-		int32_t offset;
-		if (probe_reg_parse(s->args[i].where, &offset) == PYREG_NONE)
-			return 0;
-	}
-	return 1;
-}
-
 /* Appends a probe point on an inlined copy: where it starts, or with `result` where that
  * variable of its caller is born right after the copy's code. 0 when added. */
 static int add_inline_point(struct interp_info *in, const struct symbol_table *core,
@@ -182,7 +217,7 @@ static int add_inline_point(struct interp_info *in, const struct symbol_table *c
 			return -1;
 		snprintf(p.args[0].name, sizeof(p.args[0].name), "%s", result);
 		p.nargs = 1;
-	} else if (!args_in_registers(s) && how->callable) {
+	} else if (!args_in_registers(s->args, s->nargs) && how->callable) {
 		/* the copy's own arguments are gone there: the caller still holds the callable */
 		uint64_t caller = s->entry_pc - s->caller_offset;
 		if (dwarf_variable_at(df, caller, how->callable, s->entry_pc, p.args[0].where,
@@ -288,7 +323,10 @@ void interp_dwarf_pass(struct interp_info *in, const struct symbol_table *core,
 		inline_query_release(&queries[i]);
 	for (size_t i = 0; i < in->nprobes; i++) {
 		struct probe_point *p = &in->probes[i];
-		fill_args(p->spec->module == PROBE_IN_CORE ? df : qdf, p);
+		int core_point = p->spec->module == PROBE_IN_CORE;
+		/* 3.11 is traced without DWARF: its points stay where pyrace run puts them */
+		fill_args(core_point ? core : queue, core_point ? df : qdf, p,
+			  in->has_debug_offsets);
 	}
 	dwarf_file_close(qdf);
 	dwarf_file_close(df);

@@ -9,7 +9,7 @@ struct x86_insn {
 	size_t len;
 	/* the kernel's uprobes emulate it (push of a register, jmp/call/jcc with a relative
 	 * target, nop): a hit costs ~0.5 us, where an instruction it must single-step out of line
-	 * costs ~9 us on the machines measured (docs/interpreters.md §10) */
+	 * costs ~9 us on the machines measured (docs/interpreters.md §12) */
 	int emulated;
 	int ends_block; /* a jump, call or return: what follows may not run */
 };
